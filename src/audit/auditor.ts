@@ -1,0 +1,151 @@
+import type { CallerIdentity } from '../core/caller.ts';
+import type { ToolAuditDetails } from '../tools/define-tool.ts';
+import { summarizeArguments, fingerprinterFor } from './arguments.ts';
+import { AUDIT_SCHEMA_VERSION, AuditEventName, type AuditEvent, type AuditOutcome, type AuditSink } from './events.ts';
+
+/** What every audited HTTP request shares. */
+export interface RequestFacts {
+  requestId: string;
+  caller?: CallerIdentity;
+  userAgent?: string;
+  protocolVersion?: string;
+}
+
+export interface ToolCallFacts extends RequestFacts {
+  tool: string;
+  toolset?: string;
+  readOnly?: boolean;
+  outcome: AuditOutcome;
+  durationMs: number;
+  jsonRpcId: string | number;
+  arguments: unknown;
+  sensitiveArguments: readonly string[];
+  resultBytes: number;
+  details?: ToolAuditDetails;
+}
+
+export interface RejectionFacts extends RequestFacts {
+  /** Machine-readable reason, e.g. `origin_not_allowed`, `body_too_large`. */
+  reason: string;
+  /** `denied` for refusals of who or where (origin, auth), `error` for malformed requests. */
+  outcome: Exclude<AuditOutcome, 'success'>;
+  status: number;
+  httpMethod: string;
+  path: string;
+  origin?: string;
+}
+
+export interface Auditor {
+  toolCall(facts: ToolCallFacts): void;
+  rejected(facts: RejectionFacts): void;
+  /** Waits for events still being prepared, then for the sink to deliver them. */
+  flush(): Promise<void>;
+}
+
+export interface AuditorOptions {
+  sink: AuditSink;
+  /** Key for fingerprints of redacted values (from Key Vault); undefined when not configured. */
+  fingerprintKey?: () => Promise<string | undefined>;
+  onError?: (message: string) => void;
+}
+
+function compact(properties: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(properties)) if (value !== undefined && value !== '') out[key] = value;
+  return out;
+}
+
+function requestProperties(facts: RequestFacts): Record<string, string | undefined> {
+  const caller = facts.caller;
+  return {
+    schemaVersion: AUDIT_SCHEMA_VERSION,
+    requestId: facts.requestId,
+    authMode: caller?.authMode,
+    callerObjectId: caller?.objectId,
+    callerTenantId: caller?.tenantId,
+    callerName: caller?.name,
+    callerAppId: caller?.appId,
+    userAgent: facts.userAgent?.slice(0, 256),
+    protocolVersion: facts.protocolVersion,
+  };
+}
+
+/**
+ * Builds audit events and hands them to the sink. Events are prepared off the
+ * request path (the fingerprint key may need a Key Vault read), and `flush`
+ * waits for those still in preparation so none is lost at shutdown.
+ */
+export function createAuditor(options: AuditorOptions): Auditor {
+  const pending = new Set<Promise<void>>();
+  const report = options.onError ?? ((message) => process.stderr.write(`${message}\n`));
+
+  async function fingerprintKey(): Promise<string | undefined> {
+    try {
+      return await options.fingerprintKey?.();
+    } catch (error) {
+      // The event still goes out, only without fingerprints: losing audit would be worse.
+      report(`audit: fingerprint key unavailable (${(error as Error).message}); recording without fingerprints`);
+      return undefined;
+    }
+  }
+
+  function track(work: Promise<void>) {
+    const settled = work.catch((error: unknown) => report(`audit: failed to record event: ${(error as Error).message}`));
+    pending.add(settled);
+    void settled.finally(() => pending.delete(settled));
+  }
+
+  const emit = (name: AuditEvent['name'], properties: Record<string, string | undefined>, measurements: Record<string, number>) =>
+    options.sink.record({ name, time: new Date().toISOString(), properties: compact(properties), measurements });
+
+  return {
+    toolCall(facts) {
+      track(
+        (async () => {
+          const fingerprint = fingerprinterFor(await fingerprintKey());
+          const details = facts.details ?? {};
+          emit(
+            AuditEventName.toolCall,
+            {
+              ...requestProperties(facts),
+              tool: facts.tool,
+              toolset: facts.toolset,
+              readOnly: facts.readOnly === undefined ? undefined : String(facts.readOnly),
+              outcome: facts.outcome,
+              errorClass: details.errorClass,
+              jsonRpcId: String(facts.jsonRpcId),
+              target: details.target,
+              upstreamRequestId: details.upstreamRequestId,
+              truncated: details.truncated === undefined ? undefined : String(details.truncated),
+              arguments: summarizeArguments(facts.arguments, facts.sensitiveArguments, fingerprint),
+            },
+            {
+              durationMs: Math.round(facts.durationMs * 1000) / 1000,
+              resultBytes: facts.resultBytes,
+              ...(details.resultRows !== undefined && { resultRows: details.resultRows }),
+            },
+          );
+        })(),
+      );
+    },
+    rejected(facts) {
+      emit(
+        AuditEventName.requestRejected,
+        {
+          ...requestProperties(facts),
+          outcome: facts.outcome,
+          errorClass: facts.reason,
+          httpMethod: facts.httpMethod,
+          path: facts.path,
+          origin: facts.origin?.slice(0, 256),
+          statusCode: String(facts.status),
+        },
+        {},
+      );
+    },
+    async flush() {
+      while (pending.size > 0) await Promise.all([...pending]);
+      await options.sink.flush();
+    },
+  };
+}

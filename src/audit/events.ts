@@ -1,0 +1,28 @@
+/**
+ * The audit event schema (documented in docs/audit.md; bump SCHEMA_VERSION
+ * on any incompatible change). Properties are strings, measurements numbers,
+ * matching Application Insights customEvents.
+ */
+export const AUDIT_SCHEMA_VERSION = '1';
+
+export const AuditEventName = {
+  toolCall: 'mcp.tool.call',
+  requestRejected: 'mcp.request.rejected',
+} as const;
+
+export type AuditOutcome = 'success' | 'error' | 'denied';
+
+export interface AuditEvent {
+  name: (typeof AuditEventName)[keyof typeof AuditEventName];
+  time: string;
+  properties: Record<string, string>;
+  measurements: Record<string, number>;
+}
+
+/** Where audit events go. `record` never throws and never blocks the request. */
+export interface AuditSink {
+  record(event: AuditEvent): void;
+  /** Resolves when every event recorded so far has been delivered (or has definitely failed). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,170 @@
+import { z } from 'zod';
+
+/**
+ * The one typed view of the app settings. Every setting is read here and
+ * nowhere else; an invalid or missing setting fails start-up with an error
+ * that names it. No secret is ever read from the environment: a secret is a
+ * Key Vault secret *name*, resolved at run time (see src/azure/secrets.ts).
+ */
+
+const csv = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+
+const booleanSetting = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], {
+      error: 'must be true or false',
+    })
+    .optional()
+    .transform((value) => (value === undefined ? fallback : ['true', '1', 'yes'].includes(value)));
+
+const positiveInt = (fallback: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${max}` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const httpsUrl = z
+  .url({ protocol: /^https$/, error: 'must be an https:// URL' })
+  .transform((value) => value.replace(/\/+$/, ''));
+
+/** A literal `@Microsoft.KeyVault(...)` value means the platform failed to resolve a reference. */
+const notUnresolvedReference = (value: string | undefined) => !value?.startsWith('@Microsoft.KeyVault(');
+
+const AUTH_MODES = ['functionKey', 'easyAuth'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+
+const settingsSchema = z
+  .object({
+    MCP_AUTH_MODE: z.enum(AUTH_MODES, { error: `must be one of ${AUTH_MODES.join(', ')}` }).default('functionKey'),
+    MCP_ALLOWED_ORIGINS: z.string().optional(),
+    MCP_MAX_BODY_BYTES: positiveInt(1_048_576, 100 * 1_048_576),
+    MCP_TOOLSETS: z.string().optional(),
+    MCP_READ_ONLY: booleanSetting(true),
+    KEY_VAULT_URL: httpsUrl.optional(),
+    AUDIT_FINGERPRINT_SECRET_NAME: z
+      .string()
+      .regex(/^[0-9A-Za-z-]{1,127}$/, 'must be a Key Vault secret name (letters, digits, dashes)')
+      .optional(),
+    SECRET_CACHE_TTL_SECONDS: positiveInt(3600, 86_400),
+    APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
+    AUDIT_DISK_RETRY: booleanSetting(true),
+    AZURE_CLIENT_ID: z.uuid({ error: 'must be the client id (a GUID) of the user-assigned managed identity' }).optional(),
+    IDENTITY_ENDPOINT: z.string().optional(),
+    WEBSITE_SITE_NAME: z.string().optional(),
+    WEBSITE_AUTH_ENABLED: z.string().optional(),
+  })
+  .superRefine((settings, ctx) => {
+    for (const [name, value] of Object.entries(settings)) {
+      if (typeof value === 'string' && !notUnresolvedReference(value)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message:
+            'is an unresolved Key Vault reference; grant the app identity "Key Vault Secrets User" on the vault and check the reference syntax',
+        });
+      }
+    }
+    if (settings.AUDIT_FINGERPRINT_SECRET_NAME && !settings.KEY_VAULT_URL) {
+      ctx.addIssue({ code: 'custom', path: ['KEY_VAULT_URL'], message: 'is required when AUDIT_FINGERPRINT_SECRET_NAME is set' });
+    }
+    const connection = settings.APPLICATIONINSIGHTS_CONNECTION_STRING;
+    if (connection && !/InstrumentationKey=[0-9a-f-]{36}(;|$)/.test(connection)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['APPLICATIONINSIGHTS_CONNECTION_STRING'],
+        message: 'must contain InstrumentationKey=<lower-case GUID>',
+      });
+    }
+    if (settings.MCP_AUTH_MODE === 'easyAuth' && settings.WEBSITE_SITE_NAME && settings.WEBSITE_AUTH_ENABLED?.toLowerCase() !== 'true') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MCP_AUTH_MODE'],
+        message: 'is easyAuth but App Service authentication is not enabled on this app (WEBSITE_AUTH_ENABLED is not True); the endpoint would be open',
+      });
+    }
+  });
+
+export interface AppConfig {
+  authMode: AuthMode;
+  /** Exact origins allowed besides loopback ones; `*` is not accepted. */
+  allowedOrigins: string[];
+  maxBodyBytes: number;
+  /** Toolset ids to expose; empty means each toolset's own default. */
+  toolsets: string[];
+  readOnly: boolean;
+  keyVaultUrl: string | undefined;
+  auditFingerprintSecretName: string | undefined;
+  secretCacheTtlMs: number;
+  appInsightsConnectionString: string | undefined;
+  auditDiskRetry: boolean;
+  /** Client id of the user-assigned managed identity, when one is used. */
+  managedIdentityClientId: string | undefined;
+  /** True when running on Azure (App Service / Functions) or an emulation of it. */
+  hasManagedIdentityEndpoint: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the settings; throws ConfigError naming every bad setting. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const parsed = settingsSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || 'settings'} ${issue.message}`),
+    );
+  }
+  const s = parsed.data;
+  const origins = csv(s.MCP_ALLOWED_ORIGINS);
+  if (origins.includes('*')) {
+    throw new ConfigError(['MCP_ALLOWED_ORIGINS must list exact origins; "*" would defeat DNS-rebinding protection']);
+  }
+  return {
+    authMode: s.MCP_AUTH_MODE,
+    allowedOrigins: origins.map((origin) => origin.replace(/\/+$/, '').toLowerCase()),
+    maxBodyBytes: s.MCP_MAX_BODY_BYTES,
+    toolsets: csv(s.MCP_TOOLSETS),
+    readOnly: s.MCP_READ_ONLY,
+    keyVaultUrl: s.KEY_VAULT_URL,
+    auditFingerprintSecretName: s.AUDIT_FINGERPRINT_SECRET_NAME,
+    secretCacheTtlMs: s.SECRET_CACHE_TTL_SECONDS * 1000,
+    appInsightsConnectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING || undefined,
+    auditDiskRetry: s.AUDIT_DISK_RETRY,
+    managedIdentityClientId: s.AZURE_CLIENT_ID,
+    hasManagedIdentityEndpoint: Boolean(s.IDENTITY_ENDPOINT),
+  };
+}
+
+export interface LocalHostSettings {
+  port: number;
+  hostname: string;
+  loopback: boolean;
+}
+
+/** PORT and HOST for the local Node host; loopback by default. */
+export function loadLocalHostSettings(env: Record<string, string | undefined> = process.env): LocalHostSettings {
+  const parsed = z
+    .object({ PORT: positiveInt(7071, 65_535), HOST: z.string().min(1).default('127.0.0.1') })
+    .safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`));
+  }
+  const hostname = parsed.data.HOST;
+  return { port: parsed.data.PORT, hostname, loopback: ['127.0.0.1', 'localhost', '::1'].includes(hostname) };
+}

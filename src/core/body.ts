@@ -1,0 +1,29 @@
+export type BodyResult = { ok: true; text: string } | { ok: false; reason: 'too_large' | 'unreadable' };
+
+/**
+ * Reads the request body as UTF-8, stopping as soon as it exceeds `limit`
+ * bytes so an oversized upload costs at most `limit` bytes of memory.
+ */
+export async function readBodyWithLimit(request: Request, limit: number): Promise<BodyResult> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) return { ok: false, reason: 'too_large' };
+  if (!request.body) return { ok: true, text: '' };
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => undefined);
+        return { ok: false, reason: 'too_large' };
+      }
+      chunks.push(value);
+    }
+  } catch {
+    return { ok: false, reason: 'unreadable' };
+  }
+  return { ok: true, text: Buffer.concat(chunks, size).toString('utf8') };
+}

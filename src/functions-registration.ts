@@ -1,0 +1,26 @@
+import type { app as functionsApp, HttpMethod } from '@azure/functions';
+import type { App } from './app.ts';
+import type { AuthMode } from './config.ts';
+import { functionsHandler } from './adapters/azure-functions.ts';
+
+export type FunctionsRegistrar = Pick<typeof functionsApp, 'http'> & { hook: Pick<typeof functionsApp.hook, 'appTerminate'> };
+
+/**
+ * With `functionKey` the platform checks a Functions key before the app sees
+ * the request; with `easyAuth` App Service authentication admits callers and
+ * a key on top would make clients send two credentials.
+ */
+export function authLevelFor(mode: AuthMode): 'function' | 'anonymous' {
+  return mode === 'functionKey' ? 'function' : 'anonymous';
+}
+
+const MCP_METHODS: HttpMethod[] = ['GET', 'POST', 'DELETE', 'OPTIONS'];
+
+/** Registers the HTTP functions. host.json sets `routePrefix: ""`, so the routes are `/mcp` and `/health`. */
+export function registerFunctions(registrar: FunctionsRegistrar, mcp: App, authMode: AuthMode): void {
+  const handler = functionsHandler(mcp.fetch);
+  registrar.http('mcp', { route: 'mcp', methods: MCP_METHODS, authLevel: authLevelFor(authMode), handler });
+  registrar.http('health', { route: 'health', methods: ['GET', 'HEAD'], authLevel: 'anonymous', handler });
+  // The host signals shutdown here; deliver buffered audit events before the worker exits.
+  registrar.hook.appTerminate(() => mcp.close());
+}

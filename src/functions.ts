@@ -1,0 +1,8 @@
+import { app } from '@azure/functions';
+import { createApp } from './app.ts';
+import { loadConfig } from './config.ts';
+import { registerFunctions } from './functions-registration.ts';
+
+/** Azure Functions entry (package.json `main`). A bad setting throws here, so the host reports it at start. */
+const config = loadConfig();
+registerFunctions(app, createApp(config), config.authMode);

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { ToolDefinition } from './define-tool.ts';
+import { TOOLSETS } from './toolsets.ts';
+import { serverInfoGet } from './server/info-get.ts';
+
+/** Every tool the product has. Filters decide which ones a deployment exposes. */
+export const ALL_TOOLS: readonly ToolDefinition[] = [serverInfoGet];
+
+export interface CatalogOptions {
+  /** Toolset ids to enable; empty means each toolset's `enabledByDefault`. */
+  toolsets: readonly string[];
+  /** Expose only tools whose `readOnlyHint` is true. */
+  readOnly: boolean;
+}
+
+export interface ToolCatalog {
+  enabled: ReadonlyMap<string, ToolDefinition>;
+  /** Tools that exist but are switched off here, with the reason a caller is told. */
+  disabled: ReadonlyMap<string, string>;
+  toolsets: readonly string[];
+  /** `{"tools":[…]}` serialized once; tools/list splices it into each response. */
+  listResultJson: string;
+}
+
+export function toolDescriptor(tool: ToolDefinition): Tool {
+  const descriptor: Tool = {
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: z.toJSONSchema(tool.input, { io: 'input' }) as Tool['inputSchema'],
+    annotations: { title: tool.title, ...tool.annotations },
+  };
+  if (tool.output) descriptor.outputSchema = z.toJSONSchema(tool.output, { io: 'output' }) as Tool['outputSchema'];
+  return descriptor;
+}
+
+/**
+ * Builds the per-deployment tool list once at start-up, JSON Schemas included,
+ * so no request ever converts a zod schema.
+ */
+export function buildToolCatalog(options: CatalogOptions, tools: readonly ToolDefinition[] = ALL_TOOLS): ToolCatalog {
+  const known = new Set(TOOLSETS.map((toolset) => toolset.id));
+  const unknown = options.toolsets.filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw new Error(`MCP_TOOLSETS names unknown toolsets: ${unknown.join(', ')}. Known: ${[...known].join(', ')}`);
+  }
+  const active = new Set(
+    options.toolsets.length > 0 ? options.toolsets : TOOLSETS.filter((t) => t.enabledByDefault).map((t) => t.id),
+  );
+  const enabled = new Map<string, ToolDefinition>();
+  const disabled = new Map<string, string>();
+  for (const tool of tools) {
+    if (!active.has(tool.toolset)) {
+      disabled.set(tool.name, `its toolset "${tool.toolset}" is not enabled on this server (MCP_TOOLSETS)`);
+    } else if (options.readOnly && !tool.annotations.readOnlyHint) {
+      disabled.set(tool.name, 'this server runs in read-only mode (MCP_READ_ONLY) and the tool can make changes');
+    } else {
+      enabled.set(tool.name, tool);
+    }
+  }
+  const listResultJson = JSON.stringify({ tools: [...enabled.values()].map(toolDescriptor) });
+  return { enabled, disabled, toolsets: [...active], listResultJson };
+}

@@ -1,0 +1,97 @@
+import type { z } from 'zod';
+import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { CallerIdentity } from '../core/caller.ts';
+import type { ToolServices } from './services.ts';
+
+/**
+ * A tool is data plus one handler. `annotations.readOnlyHint` is required by
+ * the type, so the compiler (not a review) guarantees every tool says whether
+ * it writes; the read-only filter is derived from it.
+ */
+export interface ToolAnnotationsRequired extends ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+/** What the audit event records about a call besides timing and outcome. */
+export interface ToolAuditDetails {
+  /** What the call touched, e.g. `kusto:https://help.kusto.windows.net/Samples`. */
+  target?: string;
+  /** Request id of the upstream service call, for correlation with its logs. */
+  upstreamRequestId?: string;
+  /** Machine-readable failure class when `isError` is set. */
+  errorClass?: string;
+  resultRows?: number;
+  truncated?: boolean;
+}
+
+export interface ToolResult extends CallToolResult {
+  /** Stripped before the result is sent; feeds the audit event. */
+  audit?: ToolAuditDetails;
+}
+
+export interface ServerFacts {
+  name: string;
+  version: string;
+  authMode: string;
+  readOnly: boolean;
+  toolsets: readonly string[];
+  toolNames: readonly string[];
+}
+
+export interface ToolContext {
+  caller: CallerIdentity;
+  /** Aborted when the client goes away or the server shuts down. */
+  signal: AbortSignal;
+  /** Correlation id of this HTTP request (also in the audit event). */
+  requestId: string;
+  protocolVersion: string;
+  services: ToolServices;
+  server: ServerFacts;
+}
+
+export interface ToolDefinition<Input extends z.ZodObject = z.ZodObject> {
+  /** `<service>_<resource>_<verb>`, e.g. `kusto_table_schema`. */
+  name: string;
+  title: string;
+  /** Written for a model: when to use it, what it returns, how to narrow. */
+  description: string;
+  toolset: string;
+  annotations: ToolAnnotationsRequired;
+  input: Input;
+  output?: z.ZodObject;
+  /** Argument names whose values never reach the audit log (only length and a keyed fingerprint). */
+  sensitiveArguments?: ReadonlyArray<keyof z.infer<Input> & string>;
+  handler(args: z.infer<Input>, ctx: ToolContext): Promise<ToolResult>;
+}
+
+/** Identity function that fixes the handler's argument type from the schema. */
+export function defineTool<Input extends z.ZodObject>(tool: ToolDefinition<Input>): ToolDefinition<Input> {
+  return tool;
+}
+
+export interface ToolErrorInit {
+  message: string;
+  /** One concrete thing the model or user can do next. */
+  nextStep: string;
+  errorClass: string;
+  upstreamRequestId?: string;
+  target?: string;
+}
+
+/** A failed call as a result the model can read and act on (`isError: true`). */
+export function toolError(init: ToolErrorInit): ToolResult {
+  const lines = [init.message, `Next step: ${init.nextStep}`];
+  if (init.upstreamRequestId) lines.push(`Upstream request id: ${init.upstreamRequestId}`);
+  return {
+    isError: true,
+    content: [{ type: 'text', text: lines.join('\n') }],
+    audit: {
+      errorClass: init.errorClass,
+      ...(init.upstreamRequestId && { upstreamRequestId: init.upstreamRequestId }),
+      ...(init.target && { target: init.target }),
+    },
+  };
+}

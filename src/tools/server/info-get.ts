@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.ts';
+
+const output = z.object({
+  server: z.object({ name: z.string(), version: z.string() }),
+  protocolVersion: z.string(),
+  authMode: z.string(),
+  readOnly: z.boolean(),
+  toolsets: z.array(z.string()),
+  tools: z.array(z.string()),
+  caller: z.object({
+    objectId: z.string().optional(),
+    tenantId: z.string().optional(),
+    name: z.string().optional(),
+    appId: z.string().optional(),
+  }),
+  requestId: z.string(),
+});
+
+/** Answers from memory only: no backend call, so it also proves the server is reachable and who it thinks you are. */
+export const serverInfoGet = defineTool({
+  name: 'server_info_get',
+  title: 'Server info',
+  description:
+    'Describe this MCP server: version, negotiated protocol version, auth mode, whether it is read-only, ' +
+    'the enabled toolsets and tools, and the caller identity as the server sees it. ' +
+    'Use it to check connectivity or to explain why a tool is missing. Makes no backend call.',
+  toolset: 'server',
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  input: z.object({}).strict(),
+  output,
+  async handler(_args, ctx) {
+    const { caller } = ctx;
+    const facts: z.infer<typeof output> = {
+      server: { name: ctx.server.name, version: ctx.server.version },
+      protocolVersion: ctx.protocolVersion,
+      authMode: ctx.server.authMode,
+      readOnly: ctx.server.readOnly,
+      toolsets: [...ctx.server.toolsets],
+      tools: [...ctx.server.toolNames],
+      caller: {
+        ...(caller.objectId && { objectId: caller.objectId }),
+        ...(caller.tenantId && { tenantId: caller.tenantId }),
+        ...(caller.name && { name: caller.name }),
+        ...(caller.appId && { appId: caller.appId }),
+      },
+      requestId: ctx.requestId,
+    };
+    return { content: [{ type: 'text', text: JSON.stringify(facts) }], structuredContent: facts };
+  },
+});

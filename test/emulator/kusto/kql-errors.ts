@@ -1,0 +1,76 @@
+/**
+ * Errors raised while parsing or evaluating KQL. The service turns them into
+ * Kusto-shaped OneApi error bodies (see `one-api.ts`).
+ */
+
+export type KqlErrorKind = 'syntax' | 'semantic' | 'unsupported' | 'request';
+
+export const UNSUPPORTED_HINT = 'supported subset: see test/emulator/kusto/README.md';
+
+export class KqlError extends Error {
+  override readonly name = 'KqlError';
+  constructor(
+    readonly kind: KqlErrorKind,
+    /** Kusto's inner error code, e.g. `SYN0002`, `SEM0100`. */
+    readonly code: string,
+    message: string,
+    /** Character offset in the query text, when known. */
+    readonly offset?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** 1-based line and 0-based position in that line, the way Kusto reports `[line:position=L:P]`. */
+export function lineAndPosition(text: string, offset: number): { line: number; position: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, position: offset - lineStart };
+}
+
+export function syntaxError(text: string, offset: number, detail: string): KqlError {
+  const { line, position } = lineAndPosition(text, offset);
+  const snippet = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  return new KqlError(
+    'syntax',
+    'SYN0002',
+    `Syntax error: Query could not be parsed: SYN0002: A recognition error occurred. ` +
+      `[line:position=${line}:${position}]. ${detail}. Query: '${snippet}'`,
+    offset,
+  );
+}
+
+export function semanticError(code: string, operator: string | undefined, detail: string, offset?: number): KqlError {
+  const where = operator ? `'${operator}' operator: ` : '';
+  return new KqlError('semantic', code, `Semantic error: ${code}: ${where}${detail}`, offset);
+}
+
+/** SEM0100: a name that is neither a table, a let, a parameter nor a column in scope. */
+export function unresolvedName(
+  operator: string | undefined,
+  name: string,
+  what: 'table or column' | 'scalar',
+  offset?: number,
+): KqlError {
+  return semanticError('SEM0100', operator, `Failed to resolve ${what} expression named '${name}'`, offset);
+}
+
+export function unsupported(thing: string, offset?: number): KqlError {
+  return new KqlError(
+    'unsupported',
+    'EmulatorUnsupported',
+    `The Kusto emulator does not support '${thing}' (${UNSUPPORTED_HINT})`,
+    offset,
+  );
+}
+
+/** A problem with the request rather than the query text (bad parameter value, bad option). */
+export function requestError(message: string): KqlError {
+  return new KqlError('request', 'General_BadRequest', message);
+}
