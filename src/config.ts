@@ -60,7 +60,7 @@ const settingsSchema = z
     SECRET_CACHE_TTL_SECONDS: positiveInt(3600, 86_400),
     APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
     AUDIT_DISK_RETRY: booleanSetting(true),
-    AZURE_CLIENT_ID: z.uuid({ error: 'must be the client id (a GUID) of the user-assigned managed identity' }).optional(),
+    AZURE_CLIENT_ID: z.guid({ error: 'must be the client id (a GUID) of the user-assigned managed identity' }).optional(),
     IDENTITY_ENDPOINT: z.string().optional(),
     WEBSITE_SITE_NAME: z.string().optional(),
     WEBSITE_AUTH_ENABLED: z.string().optional(),

@@ -1,8 +1,9 @@
-import { app } from '@azure/functions';
+import functions from '@azure/functions';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { registerFunctions } from './functions-registration.ts';
 
 /** Azure Functions entry (package.json `main`). A bad setting throws here, so the host reports it at start. */
 const config = loadConfig();
-registerFunctions(app, createApp(config), config.authMode);
+// @azure/functions is CommonJS without static named exports, hence the default import.
+registerFunctions(functions.app, createApp(config), config.authMode);

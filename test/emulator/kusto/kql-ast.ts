@@ -7,14 +7,16 @@ import type { KqlType, KqlValue } from './kql-types.ts';
 export type Expr =
   | { kind: 'literal'; pos: number; type: KqlType; value: KqlValue }
   | { kind: 'name'; pos: number; name: string }
-  | { kind: 'call'; pos: number; name: string; args: Expr[]; tabularArg?: Tabular }
+  | { kind: 'call'; pos: number; name: string; args: Expr[] }
   | { kind: 'binary'; pos: number; op: string; left: Expr; right: Expr }
   | { kind: 'unary'; pos: number; op: '-' | '+'; operand: Expr }
   | { kind: 'in'; pos: number; negated: boolean; caseInsensitive: boolean; left: Expr; list: Expr[] }
   | { kind: 'between'; pos: number; negated: boolean; left: Expr; low: Expr; high: Expr }
   | { kind: 'member'; pos: number; target: Expr; key: string }
   | { kind: 'index'; pos: number; target: Expr; index: Expr }
-  | { kind: 'star'; pos: number };
+  | { kind: 'star'; pos: number }
+  /** A parenthesized pipeline used as a value: `toscalar(T | count)`, `x in (T | project y)`. */
+  | { kind: 'tabular'; pos: number; query: Tabular };
 
 /** `Name = expr` or a bare `expr` in project/extend/summarize/print lists. */
 export interface NamedExpr {

@@ -4,7 +4,8 @@
  */
 import { syntaxError } from './kql-errors.ts';
 
-export type TokenKind = 'ident' | 'number' | 'timespan' | 'string' | 'op' | 'eof';
+/** `typed` is a literal such as `datetime(2024-01-01)`: its text is the raw content between the parentheses. */
+export type TokenKind = 'ident' | 'number' | 'timespan' | 'string' | 'typed' | 'op' | 'eof';
 
 export interface Token {
   kind: TokenKind;
@@ -14,6 +15,8 @@ export interface Token {
   num?: number;
   /** Numbers written without fraction or exponent are `long`, the others `real`. */
   isInteger?: boolean;
+  /** For `typed` tokens: the type keyword as written (`datetime`, `time`, `long`, …). */
+  typeName?: string;
   start: number;
   end: number;
 }
@@ -48,7 +51,14 @@ const TIMESPAN_UNITS_MS: Readonly<Record<string, number>> = {
 
 // Longest first, so `<=` wins over `<`.
 const OPERATORS = ['==', '!=', '<>', '<=', '>=', '=~', '!~', '..', '=>', '|', ';', ',', '(', ')', '[', ']', '{', '}',
-  '.', '=', '<', '>', '+', '-', '*', '/', '%', '!', ':', '?'];
+  '.', '=', '<', '>', '+', '-', '*', '/', '%', '!', ':', '?', '~'];
+
+/**
+ * Literal constructors whose argument is raw text, not tokens: `datetime(2024-01-01T10:00)` would not
+ * tokenize as an expression, so the lexer captures the text up to the matching parenthesis.
+ */
+const TYPED_LITERALS = new Set(['datetime', 'date', 'timespan', 'time', 'guid', 'uuid', 'uniqueid', 'dynamic', 'long',
+  'int', 'int64', 'int32', 'real', 'double', 'bool', 'boolean', 'decimal']);
 
 const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
 const isIdentStart = (c: string | undefined) =>
@@ -83,7 +93,17 @@ export function tokenize(text: string): Token[] {
     }
     if (isIdentStart(c)) {
       while (isIdentPart(text[i])) i++;
-      tokens.push({ kind: 'ident', text: text.slice(start, i), start, end: i });
+      const word = text.slice(start, i);
+      const open = skipSpaces(text, i);
+      const previous = tokens[tokens.length - 1];
+      const afterDot = previous?.kind === 'op' && previous.text === '.';
+      if (TYPED_LITERALS.has(word.toLowerCase()) && text[open] === '(' && !afterDot) {
+        const close = findClosingParen(text, open);
+        tokens.push({ kind: 'typed', typeName: word, text: text.slice(open + 1, close), start, end: close + 1 });
+        i = close + 1;
+        continue;
+      }
+      tokens.push({ kind: 'ident', text: word, start, end: i });
       continue;
     }
     const op = OPERATORS.find((o) => text.startsWith(o, i));
@@ -93,6 +113,25 @@ export function tokenize(text: string): Token[] {
   }
   tokens.push({ kind: 'eof', text: '<end of query>', start: text.length, end: text.length });
   return tokens;
+}
+
+function skipSpaces(text: string, i: number): number {
+  while (i < text.length && /\s/.test(text[i] as string)) i++;
+  return i;
+}
+
+function findClosingParen(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"' || c === "'") {
+      let j = i + 1;
+      while (j < text.length && text[j] !== c) j += text[j] === '\\' ? 2 : 1;
+      i = j;
+    } else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i;
+  }
+  throw syntaxError(text, open, "missing ')' after literal");
 }
 
 function isStringStart(text: string, i: number): boolean {

@@ -1,0 +1,325 @@
+/**
+ * The emulator's HTTPS server: one listener on 127.0.0.1 for every emulated
+ * Azure endpoint, routed by host name. It records every exchange, applies
+ * injected faults, and turns a failing service into a recorded 500 rather
+ * than a crash.
+ *
+ * @example
+ * const emulator = await startEmulator();
+ * Object.assign(process.env, emulator.env());
+ * emulator.keyVault.setSecret('kusto-client-secret', 's3cret');
+ * // ... exercise the product, then inspect emulator.requests
+ * await emulator.close();
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { createAppInsightsIngestion, INGESTION_HOST, type TelemetryEnvelope } from './appinsights.ts';
+import { loadOrCreateTestCa, resolveCaDir } from './ca.ts';
+import { createEntraService, createTokenIssuer, LOGIN_HOST, v2Issuer, type MintOptions } from './entra.ts';
+import { createIdentityService, IDENTITY_HOST, IDENTITY_PATH, type ManagedIdentity } from './identity.ts';
+import { createKeyVaultService, DEFAULT_VAULT, vaultHost, type SecretOptions, type StoredSecret } from './keyvault.ts';
+import type { EmulatorContext, EmulatorService, FaultRule, RecordedRequest, TokenClaims } from './types.ts';
+
+/** Absolute path of the DNS preload, for `--import` in processes that talk to the emulator. */
+export const DNS_PRELOAD_PATH = fileURLToPath(new URL('./localhost-dns.mjs', import.meta.url));
+
+/** Obviously fake, fixed ids so recordings and snapshots stay stable across runs. */
+export const DEFAULT_TENANT_ID = '00000000-0000-4000-8000-0000000e7a17';
+export const MANAGED_IDENTITY_CLIENT_ID = '00000000-0000-4000-8000-00000000c1d0';
+export const MANAGED_IDENTITY_PRINCIPAL_ID = '00000000-0000-4000-8000-00000000b1d0';
+const MANAGED_IDENTITY_RESOURCE_ID =
+  '/subscriptions/00000000-0000-4000-8000-000000000000/resourcegroups/rg-emulator/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-emulator';
+/** Default `oid`/`sub` of tokens minted for tests acting as a signed-in user. */
+export const TEST_USER_ID = '00000000-0000-4000-8000-0000000005e7';
+
+export interface EmulatorOptions {
+  /** Extra services (e.g. Kusto), matched before the built-in ones. */
+  services?: EmulatorService[];
+  /** Defaults to a random free port. */
+  port?: number;
+  /** Listen address; defaults to 127.0.0.1. */
+  host?: string;
+  /** CA directory; defaults to `EMULATOR_CA_DIR` or a new temporary one. */
+  caDir?: string;
+  tenantId?: string;
+}
+
+export interface Emulator {
+  readonly port: number;
+  /** `ca.pem` of the CA that signed the server certificate. */
+  readonly caPath: string;
+  readonly tenantId: string;
+  origin(host: string): string;
+  url(host: string, path: string): string;
+  /** Every exchange in arrival order, including those answered by faults. */
+  readonly requests: RecordedRequest[];
+  clearRequests(): void;
+  requestsFor(service: string): RecordedRequest[];
+  addFault(rule: FaultRule): void;
+  clearFaults(): void;
+  /** A token signed by the emulated Entra (v2 issuer, test user) unless claims override it. */
+  mintToken(claims: Partial<TokenClaims> & { aud: string }, options?: MintOptions): Promise<string>;
+  readonly identity: { endpoint: string; header: string; clientId: string; principalId: string; resourceId: string };
+  readonly keyVault: {
+    vaultUrl: string;
+    setSecret(name: string, value: string, options?: SecretOptions): string;
+    getSecret(name: string, options?: { vault?: string }): StoredSecret | undefined;
+  };
+  readonly appInsights: {
+    connectionString: string;
+    envelopes(): TelemetryEnvelope[];
+    clearEnvelopes(): void;
+    requireEntraAuth: boolean;
+  };
+  /** Environment variables that point the product at this emulator. */
+  env(): Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const ca = await loadOrCreateTestCa(options.caDir ?? (await resolveCaDir()));
+  const tenantId = options.tenantId ?? DEFAULT_TENANT_ID;
+  const issuer = await createTokenIssuer();
+  const managedIdentity: ManagedIdentity = {
+    tenantId,
+    secret: randomBytes(16).toString('hex'),
+    clientId: MANAGED_IDENTITY_CLIENT_ID,
+    principalId: MANAGED_IDENTITY_PRINCIPAL_ID,
+    resourceId: MANAGED_IDENTITY_RESOURCE_ID,
+  };
+  const keyVault = createKeyVaultService(tenantId);
+  const ingestion = createAppInsightsIngestion(randomUUID());
+  const services = [
+    ...(options.services ?? []),
+    createIdentityService(managedIdentity, issuer),
+    createEntraService({ tenantId, issuer }),
+    keyVault,
+    ingestion,
+  ];
+
+  let port = 0;
+  const origin = (host: string) => `https://${host}:${port}`;
+  const ctx: EmulatorContext = {
+    origin,
+    verifyBearer: async (req, audiences) => {
+      const token = /^Bearer (\S+)$/i.exec(req.headers.get('authorization') ?? '')?.[1];
+      return token ? issuer.verify(token, audiences) : null;
+    },
+  };
+  const requests: RecordedRequest[] = [];
+  const faults = new FaultList();
+  const server = createServer({ cert: ca.serverCert, key: ca.serverKey }, (incoming, outgoing) => {
+    void exchange(incoming, outgoing, { services, ctx, faults, requests });
+  });
+  port = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
+
+  const ingestionOrigin = origin(INGESTION_HOST);
+  const connectionString = `InstrumentationKey=${ingestion.instrumentationKey};IngestionEndpoint=${ingestionOrigin}/;LiveEndpoint=${ingestionOrigin}/`;
+  const identity = {
+    endpoint: `${origin(IDENTITY_HOST)}${IDENTITY_PATH}`,
+    header: managedIdentity.secret,
+    clientId: managedIdentity.clientId,
+    principalId: managedIdentity.principalId,
+    resourceId: managedIdentity.resourceId,
+  };
+  const vaultUrl = origin(vaultHost(DEFAULT_VAULT));
+
+  return {
+    port,
+    caPath: ca.caPath,
+    tenantId,
+    origin,
+    url: (host, path) => `${origin(host)}${path}`,
+    requests,
+    clearRequests: () => {
+      requests.length = 0;
+    },
+    requestsFor: (service) => requests.filter((request) => request.service === service),
+    addFault: (rule) => faults.add(rule),
+    clearFaults: () => faults.clear(),
+    mintToken: (claims, mintOptions) =>
+      issuer.sign(
+        { iss: v2Issuer(ctx, tenantId), tid: tenantId, oid: TEST_USER_ID, sub: TEST_USER_ID, ver: '2.0', ...claims },
+        mintOptions,
+      ),
+    identity,
+    keyVault: {
+      vaultUrl,
+      setSecret: (name, value, secretOptions) => keyVault.setSecret(name, value, secretOptions),
+      getSecret: (name, secretOptions) => keyVault.getSecret(name, secretOptions),
+    },
+    appInsights: {
+      connectionString,
+      envelopes: () => ingestion.envelopes(),
+      clearEnvelopes: () => ingestion.clearEnvelopes(),
+      get requireEntraAuth() {
+        return ingestion.requireEntraAuth;
+      },
+      set requireEntraAuth(required: boolean) {
+        ingestion.requireEntraAuth = required;
+      },
+    },
+    env: () => ({
+      IDENTITY_ENDPOINT: identity.endpoint,
+      IDENTITY_HEADER: identity.header,
+      AZURE_CLIENT_ID: identity.clientId,
+      AZURE_TENANT_ID: tenantId,
+      AZURE_AUTHORITY_HOST: origin(LOGIN_HOST),
+      KEY_VAULT_URL: vaultUrl,
+      APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString,
+      NODE_EXTRA_CA_CERTS: ca.caPath,
+      NODE_OPTIONS: `--import=${DNS_PRELOAD_PATH}`,
+      APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true',
+      APPLICATIONINSIGHTS_SDKSTATS_DISABLED: 'true',
+    }),
+    close: () => closeServer(server),
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  // SDK clients keep connections alive; without this, close() waits for their idle timeout.
+  server.closeAllConnections();
+  return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+}
+
+/** Injected faults, matched in insertion order; a rule with `times` retires when used up. */
+class FaultList {
+  private rules: Array<{ rule: FaultRule; remaining: number }> = [];
+
+  add(rule: FaultRule): void {
+    this.rules.push({ rule, remaining: rule.times ?? Number.POSITIVE_INFINITY });
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  take(service: string, method: string, path: string): FaultRule | undefined {
+    const entry = this.rules.find(
+      ({ rule }) =>
+        (rule.service === undefined || rule.service === service) &&
+        (rule.method === undefined || rule.method.toUpperCase() === method) &&
+        (rule.pathPrefix === undefined || path.startsWith(rule.pathPrefix)),
+    );
+    if (!entry) return undefined;
+    entry.remaining -= 1;
+    if (entry.remaining <= 0) this.rules = this.rules.filter((candidate) => candidate !== entry);
+    return entry.rule;
+  }
+}
+
+interface Dispatch {
+  services: EmulatorService[];
+  ctx: EmulatorContext;
+  faults: FaultList;
+  requests: RecordedRequest[];
+}
+
+/** One request/response exchange; never throws, so a bad request cannot crash the emulator. */
+async function exchange(incoming: IncomingMessage, outgoing: ServerResponse, dispatch: Dispatch): Promise<void> {
+  try {
+    const body = await readBody(incoming);
+    const headers = flattenHeaders(incoming);
+    const url = `https://${headers.host ?? ''}${incoming.url ?? '/'}`;
+    const method = incoming.method ?? 'GET';
+    const { service, response } = await respond(method, url, headers, body, dispatch);
+    const responseBody = Buffer.from(await response.arrayBuffer());
+    dispatch.requests.push({
+      service,
+      method,
+      url,
+      headers,
+      body: bodyText(body, headers['content-encoding']),
+      status: response.status,
+      responseBody: responseBody.toString('utf8'),
+      at: Date.now(),
+    });
+    outgoing.writeHead(response.status, Object.fromEntries(response.headers));
+    outgoing.end(responseBody);
+  } catch (error) {
+    if (!outgoing.headersSent) outgoing.writeHead(500, { 'content-type': 'application/json' });
+    outgoing.end(JSON.stringify({ error: { code: 'EmulatorError', message: String(error) } }));
+  }
+}
+
+async function respond(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body: Buffer,
+  { services, ctx, faults }: Dispatch,
+): Promise<{ service: string; response: Response }> {
+  if (!URL.canParse(url)) {
+    return { service: 'unknown', response: emulatorError(400, 'BadRequest', `Cannot build a URL from host '${headers.host ?? ''}'.`) };
+  }
+  const { hostname, pathname } = new URL(url);
+  const service = services.find((candidate) => candidate.matches(hostname));
+  const serviceName = service?.name ?? 'unknown';
+  const fault = faults.take(serviceName, method, pathname);
+  if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+  if (fault?.status !== undefined) return { service: serviceName, response: faultResponse(fault, fault.status) };
+  if (!service) return { service: serviceName, response: unknownHost(hostname, services) };
+  const hasBody = body.length > 0 && method !== 'GET' && method !== 'HEAD';
+  const request = new Request(url, { method, headers, body: hasBody ? new Uint8Array(body) : undefined });
+  try {
+    return { service: serviceName, response: await service.handle(request, ctx) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { service: serviceName, response: emulatorError(500, 'EmulatorServiceError', `${serviceName} failed: ${message}`) };
+  }
+}
+
+function emulatorError(status: number, code: string, message: string): Response {
+  return Response.json({ error: { code, message } }, { status });
+}
+
+function faultResponse(rule: FaultRule, status: number): Response {
+  const body = rule.body ?? { error: { code: 'InjectedFault', message: `Fault injected by the emulator (HTTP ${status}).` } };
+  return Response.json(body, { status, headers: rule.headers });
+}
+
+function unknownHost(hostname: string, services: EmulatorService[]): Response {
+  const known = services.map((service) => service.hostPattern ?? service.name).join(', ');
+  return emulatorError(404, 'UnknownHost', `No emulated service answers for host '${hostname}'. Known hosts: ${known}.`);
+}
+
+function readBody(incoming: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+    incoming.on('end', () => resolve(Buffer.concat(chunks)));
+    incoming.on('error', reject);
+  });
+}
+
+function flattenHeaders(incoming: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(incoming.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+/** Request bodies are recorded as text; gzip (telemetry) is unpacked so tests can read it. */
+function bodyText(body: Buffer, contentEncoding: string | undefined): string {
+  if (contentEncoding?.toLowerCase() !== 'gzip') return body.toString('utf8');
+  try {
+    return gunzipSync(body).toString('utf8');
+  } catch {
+    return body.toString('base64');
+  }
+}
