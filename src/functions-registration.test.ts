@@ -60,7 +60,7 @@ test('the registered handler serves MCP through the Functions HttpRequest class'
 });
 
 test('Easy Auth principal headers pass through the adapter to the caller identity', async () => {
-  const { registrations, sink } = register({ MCP_AUTH_MODE: 'easyAuth' });
+  const { registrations, sink, terminateHooks } = register({ MCP_AUTH_MODE: 'easyAuth' });
   const response = await invoke(registrations.get('mcp'), {
     method: 'POST',
     url: 'https://app.azurewebsites.net/mcp',
@@ -75,6 +75,7 @@ test('Easy Auth principal headers pass through the adapter to the caller identit
   });
   assert.match(response.text, /"objectId":"00000000-0000-0000-0000-0000000000aa"/);
   assert.equal(response.status, 200);
+  await terminateHooks[0]?.();
   assert.equal(sink.events[0]?.properties.callerName, 'ada@contoso.com');
 });
 

@@ -49,25 +49,38 @@ export interface AuditorOptions {
   onError?: (message: string) => void;
 }
 
+/** Drops empty values; a plain loop because spreads of wide objects are a slow path in V8. */
 function compact(properties: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(properties)) if (value !== undefined && value !== '') out[key] = value;
+  for (const key in properties) {
+    const value = properties[key];
+    if (value !== undefined && value !== '') out[key] = value;
+  }
   return out;
 }
 
-function requestProperties(facts: RequestFacts): Record<string, string | undefined> {
+/** Properties every audited request shares; `extra` is merged in without an object spread. */
+function requestProperties(facts: RequestFacts, extra: Record<string, string | undefined>): Record<string, string | undefined> {
   const caller = facts.caller;
-  return {
-    schemaVersion: AUDIT_SCHEMA_VERSION,
-    requestId: facts.requestId,
-    authMode: caller?.authMode,
-    callerObjectId: caller?.objectId,
-    callerTenantId: caller?.tenantId,
-    callerName: caller?.name,
-    callerAppId: caller?.appId,
-    userAgent: facts.userAgent?.slice(0, 256),
-    protocolVersion: facts.protocolVersion,
+  extra.schemaVersion = AUDIT_SCHEMA_VERSION;
+  extra.requestId = facts.requestId;
+  extra.authMode = caller?.authMode;
+  extra.callerObjectId = caller?.objectId;
+  extra.callerTenantId = caller?.tenantId;
+  extra.callerName = caller?.name;
+  extra.callerAppId = caller?.appId;
+  extra.userAgent = facts.userAgent?.slice(0, 256);
+  extra.protocolVersion = facts.protocolVersion;
+  return extra;
+}
+
+function measurementsOf(facts: ToolCallFacts): Record<string, number> {
+  const measurements: Record<string, number> = {
+    durationMs: Math.round(facts.durationMs * 1000) / 1000,
+    resultBytes: facts.resultBytes,
   };
+  if (facts.details?.resultRows !== undefined) measurements.resultRows = facts.details.resultRows;
+  return measurements;
 }
 
 /**
@@ -100,46 +113,40 @@ export function createAuditor(options: AuditorOptions): Auditor {
 
   return {
     toolCall(facts) {
-      track(
-        (async () => {
-          const fingerprint = fingerprinterFor(await fingerprintKey());
-          const details = facts.details ?? {};
-          emit(
-            AuditEventName.toolCall,
-            {
-              ...requestProperties(facts),
-              tool: facts.tool,
-              toolset: facts.toolset,
-              readOnly: facts.readOnly === undefined ? undefined : String(facts.readOnly),
-              outcome: facts.outcome,
-              errorClass: details.errorClass,
-              jsonRpcId: String(facts.jsonRpcId),
-              target: details.target,
-              upstreamRequestId: details.upstreamRequestId,
-              truncated: details.truncated === undefined ? undefined : String(details.truncated),
-              arguments: summarizeArguments(facts.arguments, facts.sensitiveArguments, fingerprint),
-            },
-            {
-              durationMs: Math.round(facts.durationMs * 1000) / 1000,
-              resultBytes: facts.resultBytes,
-              ...(details.resultRows !== undefined && { resultRows: details.resultRows }),
-            },
-          );
-        })(),
-      );
+      const emitToolCall = (key: string | undefined) => {
+        const details = facts.details ?? {};
+        emit(
+          AuditEventName.toolCall,
+          requestProperties(facts, {
+            tool: facts.tool,
+            toolset: facts.toolset,
+            readOnly: facts.readOnly === undefined ? undefined : String(facts.readOnly),
+            outcome: facts.outcome,
+            errorClass: details.errorClass,
+            jsonRpcId: String(facts.jsonRpcId),
+            target: details.target,
+            upstreamRequestId: details.upstreamRequestId,
+            truncated: details.truncated === undefined ? undefined : String(details.truncated),
+            arguments: summarizeArguments(facts.arguments, facts.sensitiveArguments, fingerprinterFor(key)),
+          }),
+          measurementsOf(facts),
+        );
+      };
+      // Without a fingerprint key there is nothing to wait for: record at once.
+      if (!options.fingerprintKey) return emitToolCall(undefined);
+      track(fingerprintKey().then(emitToolCall));
     },
     rejected(facts) {
       emit(
         AuditEventName.requestRejected,
-        {
-          ...requestProperties(facts),
+        requestProperties(facts, {
           outcome: facts.outcome,
           errorClass: facts.reason,
           httpMethod: facts.httpMethod,
           path: facts.path,
           origin: facts.origin?.slice(0, 256),
           statusCode: String(facts.status),
-        },
+        }),
         {},
       );
     },

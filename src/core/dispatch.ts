@@ -1,5 +1,5 @@
 import type { Auditor } from '../audit/auditor.ts';
-import type { ServerFacts, ToolDefinition, ToolResult } from '../tools/define-tool.ts';
+import type { ServerFacts, ToolContext, ToolDefinition, ToolResult } from '../tools/define-tool.ts';
 import type { ToolCatalog } from '../tools/catalog.ts';
 import type { ToolServices } from '../tools/services.ts';
 import type { CallerIdentity } from './caller.ts';
@@ -95,7 +95,17 @@ export function createDispatcher(options: DispatcherOptions) {
       };
     }
     try {
-      const result = await tool.handler(parsed.data, { ...context, services: options.services, server });
+      const toolContext: ToolContext = {
+        caller: context.caller,
+        requestId: context.requestId,
+        protocolVersion: context.protocolVersion,
+        get signal() {
+          return context.signal;
+        },
+        services: options.services,
+        server,
+      };
+      const result = await tool.handler(parsed.data, toolContext);
       if (tool.output && !result.isError) {
         const checked = tool.output.safeParse(result.structuredContent);
         if (!checked.success) throw new Error(`structuredContent does not match the output schema: ${describeIssues(checked.error.issues)}`);
@@ -129,10 +139,14 @@ export function createDispatcher(options: DispatcherOptions) {
         audit: { errorClass: 'unknown_tool' },
       };
     }
-    const { audit, ...wire } = result;
-    const json = resultJson(id, wire);
+    const audit = result.audit;
+    result.audit = undefined; // JSON.stringify drops it: audit details never reach the client
+    const json = resultJson(id, result);
     auditor.toolCall({
-      ...context,
+      requestId: context.requestId,
+      caller: context.caller,
+      userAgent: context.userAgent,
+      protocolVersion: context.protocolVersion,
       tool: name.slice(0, 100),
       toolset: tool?.toolset,
       readOnly: tool?.annotations.readOnlyHint,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { AuthMode } from '../config.ts';
 import type { Auditor, RejectionFacts } from '../audit/auditor.ts';
 import { readBodyWithLimit } from './body.ts';
@@ -29,7 +29,7 @@ const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
 /** The W3C trace id when the caller sent one (so our audit joins its trace), else a fresh one. */
 function requestIdFor(request: Request): string {
   const match = TRACEPARENT.exec(request.headers.get('traceparent') ?? '');
-  return match?.[1] && !/^0+$/.test(match[1]) ? match[1] : randomBytes(16).toString('hex');
+  return match?.[1] && !/^0+$/.test(match[1]) ? match[1] : randomUUID().replaceAll('-', '');
 }
 
 /** Parsed media type, never a substring match (`application/jsonx` is not JSON). */
@@ -127,7 +127,16 @@ export function createMcpHandler(options: McpHandlerOptions): FetchHandler {
     }
 
     const protocolVersion = headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
-    const context: CallContext = { caller, requestId, protocolVersion, userAgent: base.userAgent, signal: request.signal };
+    const context: CallContext = {
+      caller,
+      requestId,
+      protocolVersion,
+      userAgent: base.userAgent,
+      // Lazy: creating a request's AbortSignal costs more than the rest of a no-I/O call.
+      get signal() {
+        return request.signal;
+      },
+    };
     const headers = { ...JSON_HEADERS, ...cors, 'x-request-id': requestId };
 
     if (Array.isArray(message)) {

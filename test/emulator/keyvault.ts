@@ -46,7 +46,12 @@ export function vaultHost(vault: string): string {
   return `${vault}${VAULT_HOST_SUFFIX}`;
 }
 
-function keyVaultError(status: number, code: string, message: string, innerCode?: string, headers?: HeadersInit): Response {
+function keyVaultError(
+  status: number,
+  code: string,
+  message: string,
+  { innerCode, headers }: { innerCode?: string; headers?: HeadersInit } = {},
+): Response {
   const error = innerCode ? { code, message, innererror: { code: innerCode } } : { code, message };
   return Response.json({ error }, { status, headers });
 }
@@ -117,10 +122,11 @@ async function checkBearer(req: Request, ctx: EmulatorContext, tenantId: string)
     'WWW-Authenticate': `Bearer authorization="${ctx.origin(LOGIN_HOST)}/${tenantId}", resource="${VAULT_RESOURCE}"`,
   };
   if (!req.headers.has('authorization')) {
-    return keyVaultError(401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.', undefined, challenge);
+    return keyVaultError(401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.', { headers: challenge });
   }
   if (await ctx.verifyBearer(req, VAULT_RESOURCE)) return null;
-  return keyVaultError(401, 'Unauthorized', `AKV10022: Invalid token: expected a valid signature, no expiry and audience ${VAULT_RESOURCE}.`, undefined, challenge);
+  const message = `AKV10022: Invalid token: expected a valid signature, no expiry and audience ${VAULT_RESOURCE}.`;
+  return keyVaultError(401, 'Unauthorized', message, { headers: challenge });
 }
 
 function readSecret(
@@ -135,7 +141,7 @@ function readSecret(
     return keyVaultError(404, 'SecretNotFound', `A secret with (name/id) ${id} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`);
   }
   if (!secret.enabled) {
-    return keyVaultError(403, 'Forbidden', 'Operation get is not allowed on a disabled secret.', 'SecretDisabled');
+    return keyVaultError(403, 'Forbidden', 'Operation get is not allowed on a disabled secret.', { innerCode: 'SecretDisabled' });
   }
   return Response.json(bundleFor(secret));
 }

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { createAppInsightsIngestion, INGESTION_HOST, type TelemetryEnvelope } from './appinsights.ts';
 import { loadOrCreateTestCa, resolveCaDir } from './ca.ts';
-import { createEntraService, createTokenIssuer, LOGIN_HOST, v2Issuer, type MintOptions } from './entra.ts';
+import { createEntraService, createTokenIssuer, LOGIN_HOST, v2Issuer, type MintOptions, type TokenIssuer } from './entra.ts';
 import { createIdentityService, IDENTITY_HOST, IDENTITY_PATH, type ManagedIdentity } from './identity.ts';
 import { createKeyVaultService, DEFAULT_VAULT, vaultHost, type SecretOptions, type StoredSecret } from './keyvault.ts';
 import type { EmulatorContext, EmulatorService, FaultRule, RecordedRequest, TokenClaims } from './types.ts';
@@ -99,16 +99,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     keyVault,
     ingestion,
   ];
-
+  // The port is known only after listening; origins are computed on use.
   let port = 0;
   const origin = (host: string) => `https://${host}:${port}`;
-  const ctx: EmulatorContext = {
-    origin,
-    verifyBearer: async (req, audiences) => {
-      const token = /^Bearer (\S+)$/i.exec(req.headers.get('authorization') ?? '')?.[1];
-      return token ? issuer.verify(token, audiences) : null;
-    },
-  };
+  const ctx = createContext(origin, issuer);
   const requests: RecordedRequest[] = [];
   const faults = new FaultList();
   const server = createServer({ cert: ca.serverCert, key: ca.serverKey }, (incoming, outgoing) => {
@@ -117,7 +111,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   port = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
 
   const ingestionOrigin = origin(INGESTION_HOST);
-  const connectionString = `InstrumentationKey=${ingestion.instrumentationKey};IngestionEndpoint=${ingestionOrigin}/;LiveEndpoint=${ingestionOrigin}/`;
   const identity = {
     endpoint: `${origin(IDENTITY_HOST)}${IDENTITY_PATH}`,
     header: managedIdentity.secret,
@@ -125,8 +118,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     principalId: managedIdentity.principalId,
     resourceId: managedIdentity.resourceId,
   };
-  const vaultUrl = origin(vaultHost(DEFAULT_VAULT));
-
+  const keyVaultApi = { vaultUrl: origin(vaultHost(DEFAULT_VAULT)), setSecret: keyVault.setSecret, getSecret: keyVault.getSecret };
+  const appInsights = {
+    connectionString: `InstrumentationKey=${ingestion.instrumentationKey};IngestionEndpoint=${ingestionOrigin}/;LiveEndpoint=${ingestionOrigin}/`,
+    envelopes: ingestion.envelopes,
+    clearEnvelopes: ingestion.clearEnvelopes,
+    get requireEntraAuth() {
+      return ingestion.requireEntraAuth;
+    },
+    set requireEntraAuth(required: boolean) {
+      ingestion.requireEntraAuth = required;
+    },
+  };
   return {
     port,
     caPath: ca.caPath,
@@ -141,41 +144,34 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     addFault: (rule) => faults.add(rule),
     clearFaults: () => faults.clear(),
     mintToken: (claims, mintOptions) =>
-      issuer.sign(
-        { iss: v2Issuer(ctx, tenantId), tid: tenantId, oid: TEST_USER_ID, sub: TEST_USER_ID, ver: '2.0', ...claims },
-        mintOptions,
-      ),
+      issuer.sign({ iss: v2Issuer(ctx, tenantId), tid: tenantId, oid: TEST_USER_ID, sub: TEST_USER_ID, ver: '2.0', ...claims }, mintOptions),
     identity,
-    keyVault: {
-      vaultUrl,
-      setSecret: (name, value, secretOptions) => keyVault.setSecret(name, value, secretOptions),
-      getSecret: (name, secretOptions) => keyVault.getSecret(name, secretOptions),
-    },
-    appInsights: {
-      connectionString,
-      envelopes: () => ingestion.envelopes(),
-      clearEnvelopes: () => ingestion.clearEnvelopes(),
-      get requireEntraAuth() {
-        return ingestion.requireEntraAuth;
-      },
-      set requireEntraAuth(required: boolean) {
-        ingestion.requireEntraAuth = required;
-      },
-    },
+    keyVault: keyVaultApi,
+    appInsights,
     env: () => ({
       IDENTITY_ENDPOINT: identity.endpoint,
       IDENTITY_HEADER: identity.header,
       AZURE_CLIENT_ID: identity.clientId,
       AZURE_TENANT_ID: tenantId,
       AZURE_AUTHORITY_HOST: origin(LOGIN_HOST),
-      KEY_VAULT_URL: vaultUrl,
-      APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString,
+      KEY_VAULT_URL: keyVaultApi.vaultUrl,
+      APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.connectionString,
       NODE_EXTRA_CA_CERTS: ca.caPath,
       NODE_OPTIONS: `--import=${DNS_PRELOAD_PATH}`,
       APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true',
       APPLICATIONINSIGHTS_SDKSTATS_DISABLED: 'true',
     }),
     close: () => closeServer(server),
+  };
+}
+
+function createContext(origin: (host: string) => string, issuer: TokenIssuer): EmulatorContext {
+  return {
+    origin,
+    verifyBearer: async (req, audiences) => {
+      const token = /^Bearer (\S+)$/i.exec(req.headers.get('authorization') ?? '')?.[1];
+      return token ? issuer.verify(token, audiences) : null;
+    },
   };
 }
 
@@ -229,25 +225,41 @@ interface Dispatch {
   requests: RecordedRequest[];
 }
 
-/** One request/response exchange; never throws, so a bad request cannot crash the emulator. */
+interface Arrival {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  service: EmulatorService | undefined;
+}
+
+/**
+ * One request/response exchange; never throws, so a bad request cannot crash
+ * the emulator. The exchange is recorded on arrival (status 0 until answered)
+ * and completed before the response leaves, so a client never sees a reply
+ * whose recording is unfinished.
+ */
 async function exchange(incoming: IncomingMessage, outgoing: ServerResponse, dispatch: Dispatch): Promise<void> {
   try {
-    const body = await readBody(incoming);
     const headers = flattenHeaders(incoming);
     const url = `https://${headers.host ?? ''}${incoming.url ?? '/'}`;
-    const method = incoming.method ?? 'GET';
-    const { service, response } = await respond(method, url, headers, body, dispatch);
-    const responseBody = Buffer.from(await response.arrayBuffer());
-    dispatch.requests.push({
-      service,
-      method,
+    const hostname = URL.canParse(url) ? new URL(url).hostname : undefined;
+    const service = hostname === undefined ? undefined : dispatch.services.find((candidate) => candidate.matches(hostname));
+    const arrival: Arrival = { method: incoming.method ?? 'GET', url, headers, body: await readBody(incoming), service };
+    const record: RecordedRequest = {
+      service: service?.name ?? 'unknown',
+      method: arrival.method,
       url,
       headers,
-      body: bodyText(body, headers['content-encoding']),
-      status: response.status,
-      responseBody: responseBody.toString('utf8'),
+      body: bodyText(arrival.body, headers['content-encoding']),
+      status: 0,
+      responseBody: '',
       at: Date.now(),
-    });
+    };
+    dispatch.requests.push(record);
+    const response = await respond(arrival, dispatch);
+    const responseBody = Buffer.from(await response.arrayBuffer());
+    Object.assign(record, { status: response.status, responseBody: responseBody.toString('utf8') });
     outgoing.writeHead(response.status, Object.fromEntries(response.headers));
     outgoing.end(responseBody);
   } catch (error) {
@@ -256,30 +268,20 @@ async function exchange(incoming: IncomingMessage, outgoing: ServerResponse, dis
   }
 }
 
-async function respond(
-  method: string,
-  url: string,
-  headers: Record<string, string>,
-  body: Buffer,
-  { services, ctx, faults }: Dispatch,
-): Promise<{ service: string; response: Response }> {
-  if (!URL.canParse(url)) {
-    return { service: 'unknown', response: emulatorError(400, 'BadRequest', `Cannot build a URL from host '${headers.host ?? ''}'.`) };
-  }
+async function respond({ method, url, headers, body, service }: Arrival, { services, ctx, faults }: Dispatch): Promise<Response> {
+  if (!URL.canParse(url)) return emulatorError(400, 'BadRequest', `Cannot build a URL from host '${headers.host ?? ''}'.`);
   const { hostname, pathname } = new URL(url);
-  const service = services.find((candidate) => candidate.matches(hostname));
   const serviceName = service?.name ?? 'unknown';
   const fault = faults.take(serviceName, method, pathname);
   if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
-  if (fault?.status !== undefined) return { service: serviceName, response: faultResponse(fault, fault.status) };
-  if (!service) return { service: serviceName, response: unknownHost(hostname, services) };
+  if (fault?.status !== undefined) return faultResponse(fault, fault.status);
+  if (!service) return unknownHost(hostname, services);
   const hasBody = body.length > 0 && method !== 'GET' && method !== 'HEAD';
-  const request = new Request(url, { method, headers, body: hasBody ? new Uint8Array(body) : undefined });
   try {
-    return { service: serviceName, response: await service.handle(request, ctx) };
+    return await service.handle(new Request(url, { method, headers, body: hasBody ? new Uint8Array(body) : undefined }), ctx);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return { service: serviceName, response: emulatorError(500, 'EmulatorServiceError', `${serviceName} failed: ${message}`) };
+    return emulatorError(500, 'EmulatorServiceError', `${serviceName} failed: ${message}`);
   }
 }
 

@@ -178,11 +178,10 @@ class Parser {
     let value: KqlValue | undefined;
     if (this.isOp('=')) {
       this.next();
-      const t = this.next();
-      if (t.kind === 'number') value = t.num ?? null;
-      else if (t.kind === 'string' || t.kind === 'ident') value = t.text === 'true' ? true : t.text === 'false' ? false : t.text;
-      else if (t.kind === 'timespan') value = t.num ?? null;
-      else throw this.fail('expected a value', t);
+      const expr = this.parseUnary();
+      if (expr.kind === 'literal') value = expr.value;
+      else if (expr.kind === 'name') value = expr.name;
+      else throw syntaxError(this.text, expr.pos, 'expected a literal value for set');
     }
     return { kind: 'set', pos: setToken.start, name, value };
   }
@@ -205,8 +204,10 @@ class Parser {
       const source = this.parseKeywordSource();
       return { pos: t.start, source, operators: this.parseOperators() };
     }
-    if (t.kind === 'ident' && KNOWN_UNSUPPORTED_SOURCES.has(t.text) && !this.isOp('|', 1) && !this.isOp(';', 1)) {
-      if (t.text !== 'cluster' || this.isOp('(', 1)) throw unsupported(t.text === 'cluster' ? 'cluster() cross-cluster queries' : t.text, t.start);
+    const after = this.peek(1);
+    const looksLikeSource = after.kind === 'ident' || after.kind === 'string' || (after.kind === 'op' && after.text === '(');
+    if (t.kind === 'ident' && KNOWN_UNSUPPORTED_SOURCES.has(t.text) && looksLikeSource) {
+      throw unsupported(t.text === 'cluster' ? 'cluster() cross-cluster queries' : t.text, t.start);
     }
     const expr = this.parseExpr();
     if (!this.isOp('|')) return expr;

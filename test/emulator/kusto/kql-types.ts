@@ -25,6 +25,14 @@ export interface ColumnSchema {
   type: KqlType;
 }
 
+/** A table flowing through the pipeline. Rows are shared between operators and never mutated. */
+export interface Relation {
+  columns: ColumnSchema[];
+  rows: Row[];
+  /** Set by the `as` operator; names the result table. */
+  name?: string;
+}
+
 /** .NET type names, as `getschema` and `.show … schema` report them. Kusto stores bool as SByte. */
 export const DOTNET_TYPE: Readonly<Record<KqlType, string>> = {
   string: 'System.String',

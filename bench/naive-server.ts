@@ -1,0 +1,28 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { ToolDefinition } from '../src/tools/define-tool.ts';
+
+/**
+ * The pattern the SDK's stateless examples (and most Functions samples) use:
+ * a new McpServer and transport per request, registering every tool with its
+ * zod schema each time. The baseline our handler is measured against.
+ */
+export function naiveHandler(tools: readonly ToolDefinition[], runTool: (tool: ToolDefinition, args: unknown) => Promise<unknown>) {
+  return async (request: Request): Promise<Response> => {
+    const server = new McpServer({ name: 'naive', version: '1.0.0' });
+    for (const tool of tools) {
+      server.registerTool(
+        tool.name,
+        { title: tool.title, description: tool.description, inputSchema: tool.input.shape, ...(tool.output && { outputSchema: tool.output.shape }), annotations: tool.annotations },
+        async (args: unknown) => (await runTool(tool, args)) as never,
+      );
+    }
+    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    await server.connect(transport);
+    try {
+      return await transport.handleRequest(request);
+    } finally {
+      await server.close();
+    }
+  };
+}

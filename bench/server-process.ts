@@ -1,0 +1,38 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const SERVER_ENTRY = fileURLToPath(new URL('../dist/server.js', import.meta.url));
+
+const TOOLS_LIST = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+export const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
+  return kb ? Number(kb) * 1024 : NaN;
+}
+
+/** Starts dist/server.js and resolves when /mcp has answered tools/list, with the time that took. */
+export async function startServer(port: number, env: Record<string, string> = {}): Promise<{ child: ChildProcess; coldStartMs: number; url: string }> {
+  const url = `http://127.0.0.1:${port}/mcp`;
+  const started = performance.now();
+  const child = spawn(process.execPath, [SERVER_ENTRY], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      const response = await fetch(url, { method: 'POST', headers: MCP_HEADERS, body: TOOLS_LIST });
+      await response.text();
+      if (response.ok) return { child, coldStartMs: performance.now() - started, url };
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+}
+
+export async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
