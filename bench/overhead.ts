@@ -21,19 +21,32 @@ function request(body: unknown): Request {
   });
 }
 
-async function measure(handle: (r: Request) => Promise<Response>, body: unknown, iterations: number): Promise<LatencyStats> {
-  for (let i = 0; i < Math.min(500, iterations); i++) await (await handle(request(body))).text();
-  const samples = new Float64Array(iterations);
+type Handler = (r: Request) => Promise<Response>;
+
+/**
+ * Times several handlers on the same body, interleaved request by request, so
+ * that drift in machine speed (shared, noisy hosts) hits all of them alike.
+ */
+async function measureInterleaved(handlers: Record<string, Handler>, body: unknown, iterations: number): Promise<Record<string, LatencyStats>> {
+  const names = Object.keys(handlers);
+  for (let i = 0; i < Math.min(500, iterations); i++) for (const name of names) await (await handlers[name]!(request(body))).text();
+  const samples = Object.fromEntries(names.map((name) => [name, new Float64Array(iterations)]));
   for (let i = 0; i < iterations; i++) {
-    const req = request(body);
-    const start = performance.now();
-    const response = await handle(req);
-    await response.text();
-    samples[i] = performance.now() - start;
+    for (const name of names) {
+      const req = request(body);
+      const start = performance.now();
+      const response = await handlers[name]!(req);
+      await response.text();
+      samples[name]![i] = performance.now() - start;
+    }
   }
-  samples.sort();
-  const at = (q: number) => samples[Math.min(iterations - 1, Math.floor(q * iterations))] ?? NaN;
-  return { p50Ms: at(0.5), p99Ms: at(0.99), meanMs: samples.reduce((a, b) => a + b, 0) / iterations };
+  return Object.fromEntries(
+    names.map((name) => {
+      const sorted = samples[name]!.sort();
+      const at = (q: number) => sorted[Math.min(iterations - 1, Math.floor(q * iterations))] ?? NaN;
+      return [name, { p50Ms: at(0.5), p99Ms: at(0.99), meanMs: sorted.reduce((a, b) => a + b, 0) / iterations }];
+    }),
+  );
 }
 
 /**
@@ -63,10 +76,13 @@ export async function measureOverhead(iterations = 5000) {
   );
   const list = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} };
   const call = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'server_info_get', arguments: {} } };
+  const handlers = { baseline: baselineHandler, ours: app.fetch, naive };
+  const listStats = await measureInterleaved(handlers, list, iterations);
+  const callStats = await measureInterleaved(handlers, call, iterations);
   const results = {
-    baseline: await measure(baselineHandler, list, iterations),
-    toolsList: { ours: await measure(app.fetch, list, iterations), naive: await measure(naive, list, iterations) },
-    toolsCall: { ours: await measure(app.fetch, call, iterations), naive: await measure(naive, call, iterations) },
+    baseline: listStats.baseline as LatencyStats,
+    toolsList: { ours: listStats.ours as LatencyStats, naive: listStats.naive as LatencyStats },
+    toolsCall: { ours: callStats.ours as LatencyStats, naive: callStats.naive as LatencyStats },
     toolCount: ALL_TOOLS.length,
   };
   await app.close();

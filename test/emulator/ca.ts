@@ -85,21 +85,27 @@ export async function createTestCa(): Promise<Pick<TestCa, 'caCert' | 'serverCer
  * Create the directory's files from one process before starting others.
  */
 export async function loadOrCreateTestCa(dir: string): Promise<TestCa> {
-  const caPath = join(dir, CA_FILE);
-  const paths = [caPath, join(dir, SERVER_CERT_FILE), join(dir, SERVER_KEY_FILE)] as const;
-  if (paths.every((path) => existsSync(path))) {
-    const [caCert, serverCert, serverKey] = await Promise.all(paths.map((path) => readFile(path, 'utf8')));
-    return { dir, caPath, caCert: caCert!, serverCert: serverCert!, serverKey: serverKey! };
+  const paths = {
+    caCert: join(dir, CA_FILE),
+    serverCert: join(dir, SERVER_CERT_FILE),
+    serverKey: join(dir, SERVER_KEY_FILE),
+  };
+  if (Object.values(paths).every((path) => existsSync(path))) {
+    const [caCert, serverCert, serverKey] = await Promise.all([
+      readFile(paths.caCert, 'utf8'),
+      readFile(paths.serverCert, 'utf8'),
+      readFile(paths.serverKey, 'utf8'),
+    ]);
+    return { dir, caPath: paths.caCert, caCert, serverCert, serverKey };
   }
   const material = await createTestCa();
   await mkdir(dir, { recursive: true });
-  const contents = [material.caCert, material.serverCert, material.serverKey];
   // Write then rename so a reader never sees a half-written file; the key goes last.
-  for (const [index, path] of paths.entries()) {
-    await writeFile(`${path}.tmp`, contents[index]!, { mode: 0o600 });
-    await rename(`${path}.tmp`, path);
+  for (const part of ['caCert', 'serverCert', 'serverKey'] as const) {
+    await writeFile(`${paths[part]}.tmp`, material[part], { mode: 0o600 });
+    await rename(`${paths[part]}.tmp`, paths[part]);
   }
-  return { dir, caPath, ...material };
+  return { dir, caPath: paths.caCert, ...material };
 }
 
 /** The shared CA directory from `EMULATOR_CA_DIR`, or a new temporary one. */

@@ -104,6 +104,14 @@ describe('Entra', () => {
     assert.deepEqual(body.error_codes, [7000216]);
   });
 
+  it('answers msal instance discovery as its own cloud', async () => {
+    const authorize = emulator.url('login.localhost', `/${emulator.tenantId}/oauth2/v2.0/authorize`);
+    const response = await fetch(emulator.url('login.localhost', `/common/discovery/instance?api-version=1.1&authorization_endpoint=${encodeURIComponent(authorize)}`));
+    const body = (await response.json()) as { tenant_discovery_endpoint: string; metadata: Array<{ aliases: string[] }> };
+    assert.equal(body.tenant_discovery_endpoint, emulator.url('login.localhost', `/${emulator.tenantId}/v2.0/.well-known/openid-configuration`));
+    assert.deepEqual(body.metadata[0]?.aliases, [`login.localhost:${emulator.port}`]);
+  });
+
   it('publishes the signing key, so minted tokens verify against the discovered JWKS', async () => {
     const discovery = await fetch(emulator.url('login.localhost', `/${emulator.tenantId}/v2.0/.well-known/openid-configuration`));
     const { issuer, jwks_uri } = (await discovery.json()) as { issuer: string; jwks_uri: string };

@@ -15,6 +15,8 @@ export const VAULT_HOST_SUFFIX = '.vault.localhost';
 export const VAULT_RESOURCE = 'https://vault.localhost';
 export const DEFAULT_VAULT = 'sandbox';
 const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
+/** Vault names are 3-24 letters, digits and dashes. */
+const VAULT_HOST = /^[a-z0-9-]{3,24}\.vault\.localhost$/;
 
 export interface StoredSecret {
   name: string;
@@ -86,7 +88,7 @@ export function createKeyVaultService(tenantId: string): KeyVaultEmulator {
   return {
     name: 'keyvault',
     hostPattern: `<vault>${VAULT_HOST_SUFFIX}`,
-    matches: (hostname) => hostname.endsWith(VAULT_HOST_SUFFIX) && !hostname.slice(0, -VAULT_HOST_SUFFIX.length).includes('.'),
+    matches: (hostname) => VAULT_HOST.test(hostname),
     setSecret(name, value, options = {}) {
       if (!SECRET_NAME.test(name)) throw new Error(`Invalid Key Vault secret name '${name}'.`);
       return addVersion(options.vault ?? DEFAULT_VAULT, name, value, options).version;
