@@ -27,7 +27,8 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
-  chunkNames: 'chunks/[name]-[hash]',
+  // Chunks sit beside the entries so './appinsights-worker.js' resolves from any of them.
+  chunkNames: '[name]-[hash]',
   // The Functions host talks to its own copy of @azure/functions; never bundle it.
   external: ['@azure/functions'],
   banner: { js: banner },

@@ -35,7 +35,7 @@ function runTests(files, env) {
   const args = [
     '--import', 'tsx',
     '--import', dnsPreload,
-    '--test', '--test-reporter=spec', `--test-concurrency=${CONCURRENCY}`,
+    '--test', `--test-concurrency=${CONCURRENCY}`,
     ...files,
   ];
   const child = spawn(process.execPath, args, { cwd: root, env, stdio: 'inherit' });

@@ -160,7 +160,11 @@ export interface LocalHostSettings {
 /** PORT and HOST for the local Node host; loopback by default. */
 export function loadLocalHostSettings(env: Record<string, string | undefined> = process.env): LocalHostSettings {
   const parsed = z
-    .object({ PORT: positiveInt(7071, 65_535), HOST: z.string().min(1).default('127.0.0.1') })
+    .object({
+      // 0 asks the OS for a free port (tests); the chosen URL is printed at start.
+      PORT: z.union([z.literal('0').transform(() => 0), positiveInt(7071, 65_535)]),
+      HOST: z.string().min(1).default('127.0.0.1'),
+    })
     .safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`));

@@ -41,7 +41,9 @@ async function drain() {
 }
 
 try {
-  const [{ TelemetryClient }, credential] = await Promise.all([import('applicationinsights'), createCredentialProvider(settings)()]);
+  const [sdk, credential] = await Promise.all([import('applicationinsights'), createCredentialProvider(settings)()]);
+  // CommonJS package: named exports exist under Node's loader, only `default` once bundled.
+  const { TelemetryClient } = (sdk as { default?: typeof sdk }).default ?? sdk;
   const telemetry = new TelemetryClient(settings.connectionString, { useGlobalProviders: false });
   // Entra-authenticated ingestion: works when the component has local (key) auth disabled.
   telemetry.config.aadTokenCredential = credential;
