@@ -9,6 +9,7 @@ import { createSecretProvider, keyVaultSecretReader, type SecretProvider } from 
 import { createDispatcher } from './core/dispatch.ts';
 import { createMcpHandler, type FetchHandler } from './core/handler.ts';
 import { buildToolCatalog } from './tools/catalog.ts';
+import { createKustoServices } from './kusto/services.ts';
 import type { ServerFacts } from './tools/define-tool.ts';
 import type { ToolServices } from './tools/services.ts';
 
@@ -56,7 +57,9 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     sink,
     ...(secrets && fingerprintSecret && { fingerprintKey: () => secrets.get(fingerprintSecret) }),
   });
-  const catalog = buildToolCatalog(config);
+  const unavailable = new Map<string, string>();
+  if (config.kusto.clusters.length === 0) unavailable.set('kusto', 'no Kusto cluster is configured on this server (KUSTO_CLUSTERS)');
+  const catalog = buildToolCatalog({ toolsets: config.toolsets, readOnly: config.readOnly, unavailable });
   const server: ServerFacts = {
     name: SERVER_NAME,
     version: SERVER_VERSION,
@@ -65,7 +68,10 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     toolsets: catalog.toolsets,
     toolNames: [...catalog.enabled.keys()],
   };
-  const services: ToolServices = { ...(secrets && { secrets }) };
+  const services: ToolServices = {
+    ...(secrets && { secrets }),
+    ...(config.kusto.clusters.length > 0 && { kusto: createKustoServices(config.kusto, credential, SERVER_NAME) }),
+  };
   const dispatcher = createDispatcher({ catalog, services, auditor, server, instructions: INSTRUCTIONS });
   const fetch = createMcpHandler({
     authMode: config.authMode,

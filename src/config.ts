@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseClusters, type KustoCluster } from './kusto/clusters.ts';
 
 /**
  * The one typed view of the app settings. Every setting is read here and
@@ -42,6 +43,9 @@ const httpsUrl = z
 /** A literal `@Microsoft.KeyVault(...)` value means the platform failed to resolve a reference. */
 const notUnresolvedReference = (value: string | undefined) => !value?.startsWith('@Microsoft.KeyVault(');
 
+/** Functions' front end gives up on HTTP requests after 230 s; a query must finish (or be cancelled) before. */
+export const MAX_KUSTO_TIMEOUT_SECONDS = 220;
+
 const AUTH_MODES = ['functionKey', 'easyAuth'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 
@@ -64,6 +68,13 @@ const settingsSchema = z
     IDENTITY_ENDPOINT: z.string().optional(),
     WEBSITE_SITE_NAME: z.string().optional(),
     WEBSITE_AUTH_ENABLED: z.string().optional(),
+    KUSTO_CLUSTERS: z.string().optional(),
+    KUSTO_DEFAULT_CLUSTER: z.string().optional(),
+    KUSTO_MAX_ROWS: positiveInt(1000, 10_000),
+    KUSTO_MAX_RESULT_BYTES: positiveInt(65_536, 4 * 1_048_576),
+    KUSTO_DEFAULT_TIMEOUT_SECONDS: positiveInt(60, MAX_KUSTO_TIMEOUT_SECONDS),
+    KUSTO_MAX_TIMEOUT_SECONDS: positiveInt(180, MAX_KUSTO_TIMEOUT_SECONDS),
+    KUSTO_SCHEMA_CACHE_SECONDS: positiveInt(600, 86_400),
   })
   .superRefine((settings, ctx) => {
     for (const [name, value] of Object.entries(settings)) {
@@ -86,6 +97,15 @@ const settingsSchema = z
         path: ['APPLICATIONINSIGHTS_CONNECTION_STRING'],
         message: 'must contain InstrumentationKey=<lower-case GUID>',
       });
+    }
+    const { clusters, problems } = parseClusters(settings.KUSTO_CLUSTERS);
+    for (const problem of problems) ctx.addIssue({ code: 'custom', path: ['KUSTO_CLUSTERS'], message: problem });
+    const defaultCluster = settings.KUSTO_DEFAULT_CLUSTER?.toLowerCase();
+    if (defaultCluster && !clusters.some((cluster) => cluster.name === defaultCluster)) {
+      ctx.addIssue({ code: 'custom', path: ['KUSTO_DEFAULT_CLUSTER'], message: `must name a cluster in KUSTO_CLUSTERS (${clusters.map((c) => c.name).join(', ') || 'none'})` });
+    }
+    if (settings.KUSTO_DEFAULT_TIMEOUT_SECONDS > settings.KUSTO_MAX_TIMEOUT_SECONDS) {
+      ctx.addIssue({ code: 'custom', path: ['KUSTO_DEFAULT_TIMEOUT_SECONDS'], message: 'must not exceed KUSTO_MAX_TIMEOUT_SECONDS' });
     }
     if (settings.MCP_AUTH_MODE === 'easyAuth' && settings.WEBSITE_SITE_NAME && settings.WEBSITE_AUTH_ENABLED?.toLowerCase() !== 'true') {
       ctx.addIssue({
@@ -113,6 +133,19 @@ export interface AppConfig {
   managedIdentityClientId: string | undefined;
   /** True when running on Azure (App Service / Functions) or an emulation of it. */
   hasManagedIdentityEndpoint: boolean;
+  kusto: KustoSettings;
+}
+
+export interface KustoSettings {
+  clusters: KustoCluster[];
+  defaultCluster: string | undefined;
+  /** Hard cap on `maxRows`. */
+  maxRows: number;
+  /** Budget for the rendered rows of one result, in bytes. */
+  maxResultBytes: number;
+  defaultTimeoutSeconds: number;
+  maxTimeoutSeconds: number;
+  schemaCacheTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -148,6 +181,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auditDiskRetry: s.AUDIT_DISK_RETRY,
     managedIdentityClientId: s.AZURE_CLIENT_ID,
     hasManagedIdentityEndpoint: Boolean(s.IDENTITY_ENDPOINT),
+    kusto: {
+      clusters: parseClusters(s.KUSTO_CLUSTERS).clusters,
+      defaultCluster: s.KUSTO_DEFAULT_CLUSTER?.toLowerCase(),
+      maxRows: s.KUSTO_MAX_ROWS,
+      maxResultBytes: s.KUSTO_MAX_RESULT_BYTES,
+      defaultTimeoutSeconds: s.KUSTO_DEFAULT_TIMEOUT_SECONDS,
+      maxTimeoutSeconds: s.KUSTO_MAX_TIMEOUT_SECONDS,
+      schemaCacheTtlMs: s.KUSTO_SCHEMA_CACHE_SECONDS * 1000,
+    },
   };
 }
 

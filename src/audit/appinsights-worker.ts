@@ -42,8 +42,8 @@ async function drain() {
 
 try {
   const [sdk, credential] = await Promise.all([import('applicationinsights'), createCredentialProvider(settings)()]);
-  // CommonJS package: named exports exist under Node's loader, only `default` once bundled.
-  const { TelemetryClient } = (sdk as { default?: typeof sdk }).default ?? sdk;
+  // CommonJS package: `default` is module.exports both under Node's loader and once bundled.
+  const { TelemetryClient } = sdk.default;
   const telemetry = new TelemetryClient(settings.connectionString, { useGlobalProviders: false });
   // Entra-authenticated ingestion: works when the component has local (key) auth disabled.
   telemetry.config.aadTokenCredential = credential;

@@ -49,6 +49,9 @@ export interface AuditorOptions {
   onError?: (message: string) => void;
 }
 
+const MAX_QUERY_TEXT = 8192;
+const capped = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…[+${text.length - max} chars]` : text);
+
 /** Drops empty values; a plain loop because spreads of wide objects are a slow path in V8. */
 function compact(properties: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -127,6 +130,7 @@ export function createAuditor(options: AuditorOptions): Auditor {
             target: details.target,
             upstreamRequestId: details.upstreamRequestId,
             truncated: details.truncated === undefined ? undefined : String(details.truncated),
+            queryText: details.queryText === undefined ? undefined : capped(details.queryText, MAX_QUERY_TEXT),
             arguments: summarizeArguments(facts.arguments, facts.sensitiveArguments, fingerprinterFor(key)),
           }),
           measurementsOf(facts),

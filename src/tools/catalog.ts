@@ -3,15 +3,33 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolDefinition } from './define-tool.ts';
 import { TOOLSETS } from './toolsets.ts';
 import { serverInfoGet } from './server/info-get.ts';
+import { kustoListClusters } from './kusto/list-clusters.ts';
+import { kustoListDatabases } from './kusto/list-databases.ts';
+import { kustoListTables } from './kusto/list-tables.ts';
+import { kustoTableSchema } from './kusto/table-schema.ts';
+import { kustoSample } from './kusto/sample.ts';
+import { kustoQuery } from './kusto/query.ts';
+import { kustoSchemaContext } from './kusto/schema-context.ts';
 
 /** Every tool the product has. Filters decide which ones a deployment exposes. */
-export const ALL_TOOLS: readonly ToolDefinition[] = [serverInfoGet];
+export const ALL_TOOLS: readonly ToolDefinition[] = [
+  serverInfoGet,
+  kustoListClusters,
+  kustoListDatabases,
+  kustoListTables,
+  kustoTableSchema,
+  kustoSchemaContext,
+  kustoSample,
+  kustoQuery,
+];
 
 export interface CatalogOptions {
   /** Toolset ids to enable; empty means each toolset's `enabledByDefault`. */
   toolsets: readonly string[];
   /** Expose only tools whose `readOnlyHint` is true. */
   readOnly: boolean;
+  /** Toolsets that cannot work in this deployment (e.g. no cluster configured), with the reason. */
+  unavailable?: ReadonlyMap<string, string>;
 }
 
 export interface ToolCatalog {
@@ -51,7 +69,10 @@ export function buildToolCatalog(options: CatalogOptions, tools: readonly ToolDe
   const enabled = new Map<string, ToolDefinition>();
   const disabled = new Map<string, string>();
   for (const tool of tools) {
-    if (!active.has(tool.toolset)) {
+    const unavailable = options.unavailable?.get(tool.toolset);
+    if (unavailable) {
+      disabled.set(tool.name, unavailable);
+    } else if (!active.has(tool.toolset)) {
       disabled.set(tool.name, `its toolset "${tool.toolset}" is not enabled on this server (MCP_TOOLSETS)`);
     } else if (options.readOnly && !tool.annotations.readOnlyHint) {
       disabled.set(tool.name, 'this server runs in read-only mode (MCP_READ_ONLY) and the tool can make changes');
@@ -60,5 +81,5 @@ export function buildToolCatalog(options: CatalogOptions, tools: readonly ToolDe
     }
   }
   const listResultJson = JSON.stringify({ tools: [...enabled.values()].map(toolDescriptor) });
-  return { enabled, disabled, toolsets: [...active], listResultJson };
+  return { enabled, disabled, toolsets: [...active].filter((id) => !options.unavailable?.has(id)), listResultJson };
 }

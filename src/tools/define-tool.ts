@@ -25,6 +25,8 @@ export interface ToolAuditDetails {
   errorClass?: string;
   resultRows?: number;
   truncated?: boolean;
+  /** Query text sent upstream (parameter values are never part of it). */
+  queryText?: string;
 }
 
 export interface ToolResult extends CallToolResult {

@@ -1,4 +1,5 @@
 import type { SecretProvider } from '../azure/secrets.ts';
+import type { KustoServices } from '../kusto/services.ts';
 
 /**
  * Backend clients handed to tools. Each toolset adds its own member; all are
@@ -7,4 +8,5 @@ import type { SecretProvider } from '../azure/secrets.ts';
  */
 export interface ToolServices {
   secrets?: SecretProvider;
+  kusto?: KustoServices;
 }

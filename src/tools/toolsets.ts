@@ -7,4 +7,9 @@ export interface Toolset {
 
 export const TOOLSETS: readonly Toolset[] = [
   { id: 'server', description: 'Facts about this server and how it sees the caller.', enabledByDefault: true },
+  {
+    id: 'kusto',
+    description: 'Azure Data Explorer / Fabric Eventhouse: discover databases, tables and schemas, sample, and run read-only KQL with budgets.',
+    enabledByDefault: true,
+  },
 ];

@@ -32,6 +32,9 @@ export function derived(type: KqlType, args: CompiledExpr[], impl: (values: KqlV
   } else if (evals.length === 2) {
     const [a, b] = evals as [(row: Row) => KqlValue, (row: Row) => KqlValue];
     evaluate = (row) => impl([a(row), b(row)]);
+  } else if (evals.length === 3) {
+    const [a, b, c] = evals as [(row: Row) => KqlValue, (row: Row) => KqlValue, (row: Row) => KqlValue];
+    evaluate = (row) => impl([a(row), b(row), c(row)]);
   } else {
     evaluate = (row) => impl(evals.map((e) => e(row)));
   }

@@ -92,15 +92,33 @@ export const MS_PER_DAY = 86_400_000;
 /** Kusto bins datetimes from 0001-01-01, not from 1970: this is the gap in ms. */
 export const EPOCH_0001_OFFSET_MS = 62_135_596_800_000;
 
+// Result sets often hold many timestamps of the same day; caching the date part halves formatting time.
+let cachedDay = Number.NaN;
+let cachedDayText = '';
+
 /** `2024-01-01T00:00:00Z`, or with exactly seven fractional digits when the value has a fraction. */
 export function formatDatetime(ms: number): string {
   const whole = Math.floor(ms);
   const ticks = Math.round((ms - whole) * 10_000);
-  const iso = new Date(whole).toISOString(); // yyyy-mm-ddThh:mm:ss.mmmZ
-  const millis = whole - Math.floor(whole / 1000) * 1000;
-  if (millis === 0 && ticks === 0) return `${iso.slice(0, 19)}Z`;
-  const fraction = String(millis * 10_000 + ticks).padStart(7, '0');
-  return `${iso.slice(0, 19)}.${fraction}Z`;
+  const day = Math.floor(whole / MS_PER_DAY);
+  if (day !== cachedDay) {
+    cachedDay = day;
+    cachedDayText = new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
+  }
+  let rest = whole - day * MS_PER_DAY;
+  const hours = Math.floor(rest / 3_600_000);
+  rest -= hours * 3_600_000;
+  const minutes = Math.floor(rest / 60_000);
+  rest -= minutes * 60_000;
+  const seconds = Math.floor(rest / 1000);
+  const millis = rest - seconds * 1000;
+  const time = `${cachedDayText}T${two(hours)}:${two(minutes)}:${two(seconds)}`;
+  if (millis === 0 && ticks === 0) return `${time}Z`;
+  return `${time}.${String(millis * 10_000 + ticks).padStart(7, '0')}Z`;
+}
+
+function two(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
 }
 
 /** `[-][d.]hh:mm:ss[.fffffff]`, the format Kusto and the SDK's timespan parser use. */
@@ -188,15 +206,14 @@ export function formatReal(n: number): string {
 
 /** JSON text that keeps `bigint` digits exactly (JSON.stringify would throw on them). */
 export function stringifyJson(value: unknown): string {
-  let hasBigInt = false;
-  const text = JSON.stringify(value, (_key, v: unknown) => {
-    if (typeof v === 'bigint') {
-      hasBigInt = true;
-      return `\u0000BIG${v.toString()}\u0000`;
-    }
-    return v;
-  });
+  try {
+    // Fast path: almost no value holds a bigint, and a replacer slows stringify down several times.
+    return JSON.stringify(value);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+  }
+  const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `\u0000BIG${v.toString()}\u0000` : v));
   // JSON.stringify escapes the NUL markers as the six characters `\u0000`; a real string would need
   // NUL + "BIG" + digits + NUL to collide, which sample data and queries never produce.
-  return hasBigInt ? text.replace(/"\\u0000BIG(-?\d+)\\u0000"/g, '$1') : text;
+  return text.replace(/"\\u0000BIG(-?\d+)\\u0000"/g, '$1');
 }

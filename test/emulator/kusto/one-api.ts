@@ -107,6 +107,20 @@ export function forbiddenBody(detail: string, ids: RequestIds): OneApiError {
   );
 }
 
+/** A write command refused because the request is read-only (`request_readonly` / `x-ms-readonly`). */
+export function readOnlyBody(verb: string, ids: RequestIds): OneApiError {
+  return oneApiError(
+    {
+      code: 'Forbidden',
+      message: 'Request is read-only and cannot modify the database.',
+      type: 'Kusto.Data.Exceptions.KustoRequestDeniedException',
+      detail: `Request is read-only (request_readonly=true): '${verb}' would modify the database and is denied.`,
+      permanent: true,
+    },
+    ids,
+  );
+}
+
 export function throttledBody(ids: RequestIds): OneApiError {
   return oneApiError(
     {

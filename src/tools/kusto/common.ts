@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import type { CallerIdentity } from '../../core/caller.ts';
+import { resolveCluster, type KustoCluster } from '../../kusto/clusters.ts';
+import type { KustoServices } from '../../kusto/services.ts';
+import { toolError, type ToolContext, type ToolResult } from '../define-tool.ts';
+
+/** Argument shapes shared by the Kusto tools. */
+export const clusterArgument = z
+  .string()
+  .max(300)
+  .optional()
+  .describe('Cluster name or URL from kusto_list_clusters. Omit for the default cluster.');
+
+export const databaseArgument = z
+  .string()
+  .min(1)
+  .max(1024)
+  .optional()
+  .describe("Database name (exact, from kusto_list_databases). Omit to use the cluster's default database.");
+
+export const tableArgument = z.string().min(1).max(1024).describe('Table name, exactly as kusto_list_tables returns it.');
+
+export interface KustoTarget {
+  kusto: KustoServices;
+  cluster: KustoCluster;
+  database: string;
+  /** `kusto:<cluster url>/<database>` for the audit log. */
+  target: string;
+}
+
+export type Resolved<T> = { ok: true; value: T } | { ok: false; result: ToolResult };
+
+/** The Kusto services, or an error result when the toolset is not configured. */
+export function kustoServices(ctx: ToolContext): Resolved<KustoServices> {
+  const kusto = ctx.services.kusto;
+  if (kusto && kusto.settings.clusters.length > 0) return { ok: true, value: kusto };
+  return {
+    ok: false,
+    result: toolError({
+      message: 'No Kusto cluster is configured on this server.',
+      nextStep: 'An operator must set KUSTO_CLUSTERS (name=https://cluster[/database]).',
+      errorClass: 'not_configured',
+    }),
+  };
+}
+
+/** Resolves cluster (allow-list) and database (argument or the cluster default). */
+export function resolveTarget(ctx: ToolContext, args: { cluster?: string | undefined; database?: string | undefined }, needDatabase = true): Resolved<KustoTarget> {
+  const services = kustoServices(ctx);
+  if (!services.ok) return services;
+  const kusto = services.value;
+  const resolution = resolveCluster(kusto.settings.clusters, kusto.settings.defaultCluster, args.cluster);
+  if (!resolution.ok) {
+    return {
+      ok: false,
+      result: toolError({ message: resolution.message, nextStep: 'Call kusto_list_clusters and pass one of its names.', errorClass: 'cluster_not_allowed' }),
+    };
+  }
+  const cluster = resolution.cluster;
+  const database = args.database ?? cluster.defaultDatabase ?? '';
+  if (needDatabase && !database) {
+    return {
+      ok: false,
+      result: toolError({
+        message: `Cluster "${cluster.name}" has no default database, and no database was given.`,
+        nextStep: `Call kusto_list_databases for cluster "${cluster.name}" and pass a database.`,
+        errorClass: 'invalid_arguments',
+        target: `kusto:${cluster.url}`,
+      }),
+    };
+  }
+  return { ok: true, value: { kusto, cluster, database, target: `kusto:${cluster.url}${database ? `/${database}` : ''}` } };
+}
+
+/** Who and what, in `request_description`, so Kusto's own `.show queries` attributes the call. */
+export function requestDescription(tool: string, caller: CallerIdentity, requestId: string): string {
+  const who = caller.name ?? caller.objectId ?? `anonymous (${caller.authMode})`;
+  return `mcp tool=${tool} caller=${who} request=${requestId}`.slice(0, 500);
+}
+
+/** A small JSON result with the same data as text and structuredContent. */
+export function jsonResult<T extends Record<string, unknown>>(data: T, text: string, audit: ToolResult['audit']): ToolResult {
+  return { content: [{ type: 'text', text }], structuredContent: data, audit };
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { kustoErrorResult } from '../../kusto/errors.ts';
+import { bracketName } from '../../kusto/identifiers.ts';
+import { splitStatements } from '../../kusto/statements.ts';
+import { defineTool } from '../define-tool.ts';
+import { clusterArgument, databaseArgument, resolveTarget, tableArgument } from './common.ts';
+import { queryOutputSchema, runReadOnlyQuery } from './run-query.ts';
+
+export const kustoSample = defineTool({
+  name: 'kusto_sample',
+  title: 'Sample Kusto table rows',
+  description:
+    'Return a few rows of a table (default 10, at most 100) with column types, to see what the data looks like before writing a query. Rows are arbitrary, not the newest.',
+  toolset: 'kusto',
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  input: z
+    .object({
+      table: tableArgument,
+      database: databaseArgument,
+      cluster: clusterArgument,
+      rows: z.number().int().min(1).max(100).default(10).describe('How many rows (1-100).'),
+    })
+    .strict(),
+  output: queryOutputSchema,
+  async handler(args, ctx) {
+    const resolved = resolveTarget(ctx, args);
+    if (!resolved.ok) return resolved.result;
+    const target = resolved.value;
+    let text: string;
+    try {
+      text = `${bracketName('table', args.table)}\n| take ${args.rows}`;
+    } catch (error) {
+      return kustoErrorResult(error, { target: target.target, database: target.database });
+    }
+    return runReadOnlyQuery(
+      target,
+      {
+        tool: 'kusto_sample',
+        statements: splitStatements(text),
+        text,
+        maxRows: args.rows,
+        timeoutSeconds: target.kusto.settings.defaultTimeoutSeconds,
+        includeStats: false,
+      },
+      ctx,
+    );
+  },
+});

@@ -1,0 +1,610 @@
+/**
+ * The emulated Azure Data Explorer (Kusto) cluster on `<cluster>.kusto.localhost`.
+ *
+ * Speaks the REST protocol the real `azure-kusto-data` client uses:
+ * `GET /v1/rest/auth/metadata` (unauthenticated), `POST /v2/rest/query`
+ * (v2 frames), `POST /v1/rest/query` and `POST /v1/rest/mgmt` (v1 tables).
+ * Everything but the metadata needs a bearer token for the advertised
+ * audience. Test hooks inject throttling, auth failures, slow queries and
+ * denied databases, and every query and command is recorded.
+ *
+ * @example
+ * const kusto = createKustoService();
+ * const emulator = await startEmulator({ services: [kusto] });
+ * // product queries https://samples.kusto.localhost:<port> ...
+ * kusto.queries.at(-1)?.options.request_readonly; // true
+ */
+import { randomUUID } from 'node:crypto';
+import { KustoCatalog, type ColumnDefinition, type DatabaseDefinition, type TableDefinition } from './catalog.ts';
+import { buildV1QueryBody, buildV2Body, serializeResults, v1Body, v1Table, type ErrorPlacement, type Limits } from './frames.ts';
+import { runQuery, type QueryOutcome } from './kql-engine.ts';
+import { KqlError } from './kql-errors.ts';
+import { formatTimespan, parseDatetimeText, parseTimespanText, type KqlValue, type Row } from './kql-types.ts';
+import { runCommand, type CommandContext } from './management.ts';
+import {
+  badRequestBody,
+  cancelledError,
+  forbiddenBody,
+  internalErrorBody,
+  queryErrorBody,
+  readOnlyBody,
+  throttledBody,
+  timeoutBody,
+  truncationError,
+  unauthorizedBody,
+  type OneApiError,
+  type RequestIds,
+} from './one-api.ts';
+import { createSampleDatabases, DEFAULT_NOW } from './sample-data.ts';
+import type { EmulatorContext, EmulatorService, TokenClaims } from '../types.ts';
+
+/** What the public cloud's metadata advertises; the SDK asks for `<this>/.default`. */
+export const PUBLIC_KUSTO_RESOURCE_ID = 'https://kusto.kusto.windows.net';
+export const KUSTO_HOST_SUFFIX = '.kusto.localhost';
+export const DEFAULT_MAX_RECORDS = 500_000;
+export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+const DEFAULT_QUERY_TIMEOUT_MS = 4 * 60_000;
+const MAX_TIMEOUT_MS = 60 * 60_000;
+
+export interface KustoServiceOptions {
+  /** Databases to serve; defaults to the sample databases (Samples, AppTelemetry, Metrics). */
+  databases?: DatabaseDefinition[];
+  /** The cluster's `now()` (and the anchor of the sample data); defaults to 2024-06-01T12:00:00Z. */
+  now?: number | Date;
+  /** `KustoServiceResourceId` in the auth metadata, i.e. the token audience; defaults to the public cloud's. */
+  resourceId?: string;
+  /** `LoginEndpoint` in the auth metadata; defaults to the emulator's `login.localhost` origin. */
+  loginEndpoint?: string;
+  /**
+   * How `query_take_max_records` caps results: like `truncationmaxrecords` with a partial failure
+   * (default), or silently. The real service's behaviour here is unverified.
+   */
+  takeMaxRecordsMode?: 'partial-failure' | 'silent';
+  /** Service-side truncation defaults (500,000 records, 64 MB). */
+  defaultLimits?: Partial<Limits>;
+}
+
+export type KustoEndpoint = 'v2-query' | 'v1-query' | 'mgmt';
+
+export interface RecordedKustoRequest {
+  endpoint: KustoEndpoint;
+  cluster: string;
+  database: string;
+  csl: string;
+  options: Record<string, unknown>;
+  parameters: Record<string, unknown>;
+  clientRequestId: string;
+  /** `x-ms-app`, `x-ms-user`, `x-ms-client-version`, `x-ms-readonly` as sent. */
+  app?: string;
+  user?: string;
+  clientVersion?: string;
+  readonlyHeader?: string;
+  /** `aadapp=<appid>;<tenant>` or `aaduser=<oid>;<tenant>`. */
+  principal?: string;
+  at: number;
+  /** Final HTTP status, filled in when the response is ready (0 while running). */
+  status: number;
+  outcome: 'running' | 'ok' | 'truncated' | 'error' | 'timeout' | 'cancelled' | 'fault' | 'refused';
+  rowCount?: number;
+  /** Kusto error code of a failure, e.g. `SEM0100`, `LimitsExceeded`, `TooManyRequests`. */
+  errorCode?: string;
+}
+
+export interface RecordedCancellation {
+  clientRequestId: string;
+  reason: string;
+  at: number;
+  /** Whether a query with that id was still running (and got cancelled). */
+  wasRunning: boolean;
+}
+
+export type KustoFaultKind = 'throttle' | 'unauthorized' | 'forbidden' | 'timeout' | 'internal';
+
+export interface KustoFaultOptions {
+  /** How many requests fail; default 1. */
+  count?: number;
+  /** `Retry-After` seconds for throttling; default 1. */
+  retryAfterSeconds?: number;
+  /** Which requests: queries (v2 and v1), management commands, or any (default). */
+  endpoint?: 'query' | 'mgmt' | 'any';
+}
+
+export interface AccessDenial {
+  /** Matches the token's oid, appid/azp, sub, upn or the `aadapp=…`/`aaduser=…` principal; any principal when omitted. */
+  principal?: string;
+  /** Database name (case-insensitive); every database when omitted. */
+  database?: string;
+}
+
+export interface KustoService extends EmulatorService {
+  readonly name: 'kusto';
+  readonly catalog: KustoCatalog;
+  /** Queries (`/v2/rest/query`, `/v1/rest/query`) in arrival order. */
+  readonly queries: RecordedKustoRequest[];
+  /** Management commands (`/v1/rest/mgmt`), including refused writes. */
+  readonly commands: RecordedKustoRequest[];
+  readonly cancellations: RecordedCancellation[];
+  /** The audience tokens must carry (besides the cluster URL itself). */
+  readonly resourceId: string;
+  readonly now: number;
+  /** Adds a table and bumps the database's schema version. */
+  addTable(database: string, table: TableDefinition): void;
+  /** Adds a column (existing rows get null / '') and bumps the database's schema version. */
+  addColumn(database: string, table: string, column: ColumnDefinition, fill?: KqlValue): void;
+  /** `vMAJOR.MINOR` of a database's schema. */
+  schemaVersion(database: string): string;
+  /** Makes the next `times` queries (all, when omitted) take `ms` longer; `Infinity` hangs until timeout or cancel. */
+  setQueryDelay(ms: number, times?: number): void;
+  /** Answers the next requests with a Kusto-shaped failure. */
+  failNext(kind: KustoFaultKind, options?: KustoFaultOptions): void;
+  /** Refuses matching principals/databases with 403 Forbidden. */
+  denyAccess(rule: AccessDenial): void;
+  clearDenials(): void;
+  /** Client request ids of queries currently running (waiting on a delay). */
+  runningQueries(): string[];
+  /** Clears records, faults, delays and denials (not schema changes). */
+  reset(): void;
+}
+
+interface RunningQuery {
+  clientRequestId: string;
+  cancel(reason: string): void;
+}
+
+interface Fault {
+  kind: KustoFaultKind;
+  remaining: number;
+  retryAfterSeconds: number;
+  endpoint: 'query' | 'mgmt' | 'any';
+}
+
+interface ParsedBody {
+  database: string;
+  csl: string;
+  options: Record<string, unknown>;
+  parameters: Record<string, unknown>;
+  clientRequestId?: string;
+}
+
+export function createKustoService(options: KustoServiceOptions = {}): KustoService {
+  const now = options.now instanceof Date ? options.now.getTime() : (options.now ?? DEFAULT_NOW);
+  const resourceId = (options.resourceId ?? PUBLIC_KUSTO_RESOURCE_ID).replace(/\/+$/, '');
+  const catalog = new KustoCatalog(options.databases ?? createSampleDatabases(now));
+  const defaults: Limits = { maxRecords: options.defaultLimits?.maxRecords ?? DEFAULT_MAX_RECORDS, maxBytes: options.defaultLimits?.maxBytes ?? DEFAULT_MAX_BYTES };
+  const queries: RecordedKustoRequest[] = [];
+  const commands: RecordedKustoRequest[] = [];
+  const cancellations: RecordedCancellation[] = [];
+  const running = new Map<string, RunningQuery>();
+  let faults: Fault[] = [];
+  let denials: AccessDenial[] = [];
+  let delay: { ms: number; remaining: number } | undefined;
+
+  function takeFault(endpoint: KustoEndpoint): Fault | undefined {
+    const kind = endpoint === 'mgmt' ? 'mgmt' : 'query';
+    const fault = faults.find((f) => f.endpoint === 'any' || f.endpoint === kind);
+    if (!fault) return undefined;
+    if (--fault.remaining <= 0) faults = faults.filter((f) => f !== fault);
+    return fault;
+  }
+
+  function takeDelay(): number {
+    if (!delay) return 0;
+    const ms = delay.ms;
+    if (--delay.remaining <= 0) delay = undefined;
+    return ms;
+  }
+
+  function isDenied(claims: TokenClaims, database: string): boolean {
+    const identities = new Set([claims.oid, claims.sub, claims.appid, claims.azp, claims.upn, principalOf(claims)].filter(Boolean));
+    return denials.some((d) =>
+      (d.principal === undefined || identities.has(d.principal)) &&
+      (d.database === undefined || d.database.toLowerCase() === database.toLowerCase()));
+  }
+
+  async function handle(req: Request, ctx: EmulatorContext): Promise<Response> {
+    const url = new URL(req.url);
+    const cluster = url.hostname.slice(0, -KUSTO_HOST_SUFFIX.length);
+    const ids: RequestIds = {
+      clientRequestId: req.headers.get('x-ms-client-request-id') ?? `KE.Emulator;${randomUUID()}`,
+      activityId: randomUUID(),
+      serviceAlias: cluster.toUpperCase(),
+    };
+    const path = url.pathname.replace(/\/+$/, '');
+    if (path === '/v1/rest/auth/metadata') return authMetadata(req, ctx, ids);
+    const endpoint: KustoEndpoint | undefined =
+      path === '/v2/rest/query' ? 'v2-query' : path === '/v1/rest/query' ? 'v1-query' : path === '/v1/rest/mgmt' ? 'mgmt' : undefined;
+    if (!endpoint) return reply(404, badRequestBody(`The Kusto emulator has no endpoint ${req.method} ${url.pathname}`, ids, 'NotFound'), ids);
+    if (req.method !== 'POST') return reply(405, badRequestBody(`Use POST for ${url.pathname} (the emulator does not accept ${req.method})`, ids), ids);
+
+    const audiences = [resourceId, `https://${url.hostname}`, ctx.origin(url.hostname)];
+    const claims = await ctx.verifyBearer(req, audiences);
+    if (!claims) {
+      return reply(401, unauthorizedBody(`Unauthorized: a bearer token for audience ${audiences.join(' or ')} is required (missing, invalid or expired token).`, ids), ids,
+        { 'www-authenticate': `Bearer authorization_uri="${options.loginEndpoint ?? ctx.origin('login.localhost')}", error="invalid_token"` });
+    }
+    let body: ParsedBody;
+    try {
+      body = parseBody(await req.text());
+    } catch (error) {
+      return reply(400, badRequestBody(`Request is invalid and cannot be processed: ${(error as Error).message}`, ids), ids);
+    }
+    if (body.clientRequestId && !req.headers.get('x-ms-client-request-id')) ids.clientRequestId = body.clientRequestId;
+    const record: RecordedKustoRequest = {
+      endpoint,
+      cluster,
+      database: body.database,
+      csl: body.csl,
+      options: body.options,
+      parameters: body.parameters,
+      clientRequestId: ids.clientRequestId,
+      app: req.headers.get('x-ms-app') ?? undefined,
+      user: req.headers.get('x-ms-user') ?? undefined,
+      clientVersion: req.headers.get('x-ms-client-version') ?? undefined,
+      readonlyHeader: req.headers.get('x-ms-readonly') ?? undefined,
+      principal: principalOf(claims),
+      at: Date.now(),
+      status: 0,
+      outcome: 'running',
+    };
+    (endpoint === 'mgmt' ? commands : queries).push(record);
+    const response = await route(req, endpoint, body, claims, ids, record);
+    record.status = response.status;
+    return response;
+  }
+
+  async function route(req: Request, endpoint: KustoEndpoint, body: ParsedBody, claims: TokenClaims, ids: RequestIds, record: RecordedKustoRequest): Promise<Response> {
+    const fault = takeFault(endpoint);
+    if (fault) {
+      record.outcome = 'fault';
+      return faultResponse(fault, ids, record);
+    }
+    if (body.database && isDenied(claims, body.database)) {
+      record.outcome = 'refused';
+      record.errorCode = 'Forbidden';
+      return reply(403, forbiddenBody(`Principal '${principalOf(claims)}' is not authorized to read database '${body.database}'.`, ids), ids);
+    }
+    if (endpoint === 'mgmt') return management(req, body, claims, ids, record);
+    return query(req, endpoint, body, claims, ids, record);
+  }
+
+  async function query(req: Request, endpoint: KustoEndpoint, body: ParsedBody, claims: TokenClaims, ids: RequestIds, record: RecordedKustoRequest): Promise<Response> {
+    const fail = (status: number, error: OneApiError, outcome: RecordedKustoRequest['outcome'] = 'error') => {
+      record.outcome = outcome;
+      record.errorCode = error.error.innererror?.code ?? error.error.code;
+      return reply(status, error, ids);
+    };
+    if (startsWithCommand(body.csl)) {
+      return fail(400, badRequestBody(`Request is invalid and cannot be processed: management commands (text starting with '.') must be sent to /v1/rest/mgmt, not ${endpoint === 'v2-query' ? '/v2/rest/query' : '/v1/rest/query'}.`, ids, 'MisroutedCommand'));
+    }
+    const opts = body.options;
+    if (truthy(opts.results_progressive_enabled)) {
+      return fail(400, badRequestBody('The Kusto emulator does not support progressive results (results_progressive_enabled).', ids, 'EmulatorUnsupported'));
+    }
+    if (!body.database) return fail(400, badRequestBody('Request is invalid and cannot be processed: the request has no database ("db").', ids));
+    if (!catalog.database(body.database)) {
+      return fail(400, queryErrorBody(new KqlError('semantic', 'SEM0100', `Semantic error: Database '${body.database}' was not found.`), ids, body.database, body.csl));
+    }
+    const timeout = serverTimeout(opts);
+    if (typeof timeout === 'string') return fail(400, badRequestBody(timeout, ids, 'InvalidRequestProperty'));
+    const queryNow = opts.query_now === undefined ? now : parseQueryNow(opts.query_now);
+    if (queryNow === undefined) return fail(400, badRequestBody(`Request is invalid and cannot be processed: property 'query_now' has an invalid value '${String(opts.query_now)}'.`, ids, 'InvalidRequestProperty'));
+
+    const started = performance.now();
+    const waited = await waitForDelay(req, ids.clientRequestId, timeout);
+    if (waited.kind === 'cancelled') {
+      record.outcome = 'cancelled';
+      record.errorCode = 'QueryCancelled';
+      const bodyText = buildV2Body({ ids, results: [], partialFailure: cancelledError(waited.reason, ids), cancelled: true, placement: 'in_data',
+        stats: { executionMs: performance.now() - started, rowsTotal: 0, rowsScanned: 0, peakMemory: 0 } });
+      return text(200, bodyText, ids);
+    }
+    if (waited.kind === 'timeout') return fail(504, timeoutBody(formatTimespan(timeout), ids), 'timeout');
+
+    let outcome: QueryOutcome;
+    try {
+      outcome = runQuery({
+        text: body.csl,
+        now: queryNow,
+        parameters: body.parameters,
+        catalog: catalog.forDatabase(body.database, (db) => {
+          if (isDenied(claims, db)) throw new KqlError('request', 'Forbidden', `Principal '${principalOf(claims)}' is not authorized to read database '${db}'.`);
+        }),
+      });
+    } catch (error) {
+      if (!(error instanceof KqlError)) throw error;
+      if (error.code === 'Forbidden') return fail(403, forbiddenBody(error.message, ids), 'refused');
+      return fail(400, queryErrorBody(error, ids, body.database, body.csl));
+    }
+    return queryResponse(endpoint, outcome, { ...opts, ...allowedSetOptions(outcome.setOptions) }, ids, record, started);
+  }
+
+  function queryResponse(endpoint: KustoEndpoint, outcome: QueryOutcome, opts: Record<string, unknown>, ids: RequestIds, record: RecordedKustoRequest, started: number): Response {
+    const takeMax = positiveNumber(opts.query_take_max_records);
+    const silentTake = options.takeMaxRecordsMode === 'silent' && takeMax !== undefined;
+    const tables = silentTake ? outcome.tables.map((t) => ({ ...t, rows: t.rows.slice(0, takeMax) })) : outcome.tables;
+    const limits = effectiveLimits(opts, defaults, silentTake);
+    const { tables: results, truncation } = serializeResults(tables, limits);
+    record.rowCount = results.reduce((n, r) => n + r.rowsJson.length, 0);
+    record.outcome = truncation ? 'truncated' : 'ok';
+    if (truncation) record.errorCode = 'LimitsExceeded';
+    const stats = {
+      executionMs: performance.now() - started,
+      rowsTotal: outcome.stats.rowsTotal,
+      rowsScanned: outcome.stats.rowsScanned,
+      peakMemory: 1_048_576 + record.rowCount * 256,
+    };
+    if (endpoint === 'v1-query') {
+      const failure = truncation ? truncationError(truncation.kind, truncation.limit, ids) : undefined;
+      return text(200, buildV1QueryBody(ids, results, failure), ids);
+    }
+    const placement = errorPlacement(opts.results_error_reporting_placement);
+    return text(200, buildV2Body({ ids, results, truncation, placement, visualization: outcome.visualization, stats }), ids);
+  }
+
+  async function management(_req: Request, body: ParsedBody, claims: TokenClaims, ids: RequestIds, record: RecordedKustoRequest): Promise<Response> {
+    const fail = (status: number, error: OneApiError, outcome: RecordedKustoRequest['outcome'] = 'error') => {
+      record.outcome = outcome;
+      record.errorCode = error.error.innererror?.code ?? error.error.code;
+      return reply(status, error, ids);
+    };
+    if (!startsWithCommand(body.csl)) {
+      return fail(400, badRequestBody('Request is invalid and cannot be processed: /v1/rest/mgmt expects a management command (text starting with \'.\'); send queries to /v2/rest/query.', ids, 'MisroutedQuery'));
+    }
+    const readOnly = truthy(body.options.request_readonly) || truthy(record.readonlyHeader);
+    const ctx: CommandContext = {
+      catalog,
+      database: body.database,
+      clusterName: record.cluster,
+      now,
+      canSee: (db) => !isDenied(claims, db),
+      requireAccess: (db) => {
+        if (isDenied(claims, db)) throw new KqlError('request', 'Forbidden', `Principal '${principalOf(claims)}' is not authorized to read database '${db}'.`);
+      },
+      recentQueries: () => queries.map((q): Row => [q.clientRequestId, q.csl, q.database, q.at, q.outcome === 'running' ? 'InProgress' : q.status === 200 ? 'Completed' : 'Failed', q.user ?? '', q.app ?? '', q.errorCode ?? '']),
+    };
+    const outcome = runCommand(body.csl, ctx);
+    switch (outcome.kind) {
+      case 'write':
+        if (readOnly) {
+          return fail(403, readOnlyBody(outcome.verb, ids), 'refused');
+        }
+        return fail(400, badRequestBody(`The Kusto emulator does not execute write commands ('${outcome.verb}'); the attempt was recorded (supported subset: see test/emulator/kusto/README.md).`, ids, 'EmulatorUnsupported'), 'refused');
+      case 'cancel': {
+        const target = running.get(outcome.clientRequestId);
+        target?.cancel(outcome.reason);
+        cancellations.push({ clientRequestId: outcome.clientRequestId, reason: outcome.reason, at: Date.now(), wasRunning: Boolean(target) });
+        record.outcome = 'ok';
+        const reason = target ? outcome.reason : `Query '${outcome.clientRequestId}' is not running.`;
+        return text(200, v1Body([v1Table('Table_0', {
+          columns: [{ name: 'ClientRequestId', type: 'string' }, { name: 'ReasonPhrase', type: 'string' }, { name: 'RunningQueryCanceled', type: 'bool' }],
+          rows: [[outcome.clientRequestId, reason, Boolean(target)]],
+        })]), ids);
+      }
+      case 'error':
+        if (outcome.error.code === 'Forbidden') return fail(403, forbiddenBody(outcome.error.message, ids), 'refused');
+        return fail(400, outcome.error.kind === 'request' ? badRequestBody(outcome.error.message, ids) : queryErrorBody(outcome.error, ids, body.database, body.csl));
+      case 'table':
+        record.outcome = 'ok';
+        record.rowCount = outcome.relation.rows.length;
+        return text(200, v1Body([v1Table('Table_0', outcome.relation)]), ids);
+    }
+  }
+
+  /** Waits out an injected delay, bounded by the query's servertimeout; `.cancel query` or a client abort ends it early. */
+  async function waitForDelay(req: Request, clientRequestId: string, timeoutMs: number): Promise<{ kind: 'done' } | { kind: 'timeout' } | { kind: 'cancelled'; reason: string }> {
+    const ms = takeDelay();
+    if (ms <= 0) return { kind: 'done' };
+    return new Promise((resolve) => {
+      const finish = (result: { kind: 'done' } | { kind: 'timeout' } | { kind: 'cancelled'; reason: string }) => {
+        clearTimeout(timer);
+        running.delete(clientRequestId);
+        req.signal.removeEventListener('abort', onAbort);
+        resolve(result);
+      };
+      const timer = setTimeout(() => finish(ms > timeoutMs ? { kind: 'timeout' } : { kind: 'done' }), Math.min(ms, timeoutMs));
+      // A hanging query must not keep a finished test process alive.
+      timer.unref();
+      const onAbort = () => finish({ kind: 'cancelled', reason: 'the client closed the connection' });
+      req.signal.addEventListener('abort', onAbort);
+      running.set(clientRequestId, { clientRequestId, cancel: (reason) => finish({ kind: 'cancelled', reason }) });
+    });
+  }
+
+  function faultResponse(fault: Fault, ids: RequestIds, record: RecordedKustoRequest): Response {
+    switch (fault.kind) {
+      case 'throttle':
+        record.errorCode = 'TooManyRequests';
+        return reply(429, throttledBody(ids), ids, { 'retry-after': String(fault.retryAfterSeconds) });
+      case 'unauthorized':
+        record.errorCode = 'Unauthorized';
+        return reply(401, unauthorizedBody('Unauthorized (injected fault): the token was rejected.', ids), ids, { 'www-authenticate': 'Bearer error="invalid_token"' });
+      case 'forbidden':
+        record.errorCode = 'Forbidden';
+        return reply(403, forbiddenBody(`Principal '${record.principal ?? 'unknown'}' is not authorized to read database '${record.database}'.`, ids), ids);
+      case 'timeout':
+        record.errorCode = 'RequestTimeout';
+        return reply(504, timeoutBody(formatTimespan(serverTimeoutOr(record.options)), ids), ids);
+      case 'internal':
+        record.errorCode = 'InternalServiceError';
+        return reply(500, internalErrorBody(ids), ids);
+    }
+  }
+
+  function authMetadata(req: Request, ctx: EmulatorContext, ids: RequestIds): Response {
+    if (req.method !== 'GET') return reply(405, badRequestBody('Use GET for /v1/rest/auth/metadata', ids), ids);
+    return json(200, {
+      AzureAD: {
+        LoginEndpoint: options.loginEndpoint ?? ctx.origin('login.localhost'),
+        LoginMfaRequired: false,
+        KustoClientAppId: 'db662dc1-0cfe-4e1c-a843-19a68e65be58',
+        KustoClientRedirectUri: 'https://microsoft/kustoclient',
+        KustoServiceResourceId: resourceId,
+        FirstPartyAuthorityUrl: `${options.loginEndpoint ?? ctx.origin('login.localhost')}/f8cdef31-a31e-4b4a-93e4-5f571e91255a`,
+      },
+      dSTS: {},
+    }, ids);
+  }
+
+  return {
+    name: 'kusto',
+    hostPattern: `<cluster>${KUSTO_HOST_SUFFIX}`,
+    matches: (hostname) => hostname.endsWith(KUSTO_HOST_SUFFIX) && hostname.length > KUSTO_HOST_SUFFIX.length && !hostname.slice(0, -KUSTO_HOST_SUFFIX.length).includes('.'),
+    handle,
+    catalog,
+    queries,
+    commands,
+    cancellations,
+    resourceId,
+    now,
+    addTable: (database, table) => void catalog.addTable(database, table),
+    addColumn: (database, table, column, fill) => catalog.addColumn(database, table, column, fill),
+    schemaVersion: (database) => {
+      const db = catalog.database(database);
+      if (!db) throw new Error(`Database '${database}' not found`);
+      return db.versionText;
+    },
+    setQueryDelay: (ms, times) => {
+      delay = ms > 0 ? { ms, remaining: times ?? Number.POSITIVE_INFINITY } : undefined;
+    },
+    failNext: (kind, fault = {}) => {
+      faults.push({ kind, remaining: fault.count ?? 1, retryAfterSeconds: fault.retryAfterSeconds ?? 1, endpoint: fault.endpoint ?? 'any' });
+    },
+    denyAccess: (rule) => void denials.push(rule),
+    clearDenials: () => {
+      denials = [];
+    },
+    runningQueries: () => [...running.keys()],
+    reset: () => {
+      queries.length = 0;
+      commands.length = 0;
+      cancellations.length = 0;
+      faults = [];
+      denials = [];
+      delay = undefined;
+      for (const q of [...running.values()]) q.cancel('emulator reset');
+    },
+  };
+}
+
+// ---- request parsing -----------------------------------------------------------
+
+function parseBody(text: string): ParsedBody {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new Error('the body is not valid JSON');
+  }
+  if (typeof raw !== 'object' || raw === null) throw new Error('the body must be a JSON object with "csl"');
+  const body = raw as Record<string, unknown>;
+  if (typeof body.csl !== 'string' || body.csl.trim() === '') throw new Error('the body has no "csl" text');
+  // `properties` may be an object or a JSON-encoded string; both appear in the docs.
+  let properties: unknown = body.properties ?? {};
+  if (typeof properties === 'string') {
+    try {
+      properties = properties.trim() === '' ? {} : JSON.parse(properties);
+    } catch {
+      throw new Error('"properties" is a string but not valid JSON');
+    }
+  }
+  const props = (properties ?? {}) as Record<string, unknown>;
+  const asRecord = (v: unknown) => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {});
+  return {
+    database: typeof body.db === 'string' ? body.db : '',
+    csl: body.csl,
+    options: asRecord(props.Options),
+    parameters: asRecord(props.Parameters),
+    clientRequestId: typeof props.ClientRequestId === 'string' ? props.ClientRequestId : undefined,
+  };
+}
+
+/** Whether the text is a management command: its first non-comment character is a dot. */
+function startsWithCommand(csl: string): boolean {
+  return csl.replace(/^(\s|\/\/[^\n]*\n?)*/, '').startsWith('.');
+}
+
+function truthy(v: unknown): boolean {
+  return v === true || (typeof v === 'string' && v.toLowerCase() === 'true');
+}
+
+function positiveNumber(v: unknown): number | undefined {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  return Number.isFinite(n) && n >= 0 ? Math.floor(n) : undefined;
+}
+
+/** servertimeout in ms, or an error message. Accepts `[d.]hh:mm:ss[.f]`, `1h`-style and milliseconds. */
+function serverTimeout(opts: Record<string, unknown>): number | string {
+  if (truthy(opts.norequesttimeout)) return MAX_TIMEOUT_MS;
+  const raw = opts.servertimeout;
+  if (raw === undefined || raw === null) return DEFAULT_QUERY_TIMEOUT_MS;
+  let ms: number | undefined;
+  if (typeof raw === 'number') ms = raw;
+  else if (typeof raw === 'string') {
+    ms = parseTimespanText(raw);
+    const unit = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(raw.trim());
+    if (ms === undefined && unit) ms = Number(unit[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit[2] as 'ms'];
+  }
+  if (ms === undefined || !Number.isFinite(ms) || ms <= 0) {
+    return `Request is invalid and cannot be processed: property 'servertimeout' has an invalid value '${String(raw)}' (expected a timespan such as 00:04:00).`;
+  }
+  return Math.min(ms, MAX_TIMEOUT_MS);
+}
+
+function serverTimeoutOr(opts: Record<string, unknown>): number {
+  const t = serverTimeout(opts);
+  return typeof t === 'number' ? t : DEFAULT_QUERY_TIMEOUT_MS;
+}
+
+function parseQueryNow(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v !== 'string') return undefined;
+  const inner = /^datetime\((.*)\)$/i.exec(v.trim());
+  return parseDatetimeText(inner ? (inner[1] as string) : v);
+}
+
+/** Request properties a `set` statement may change; others (servertimeout, truncationmaxsize, …) are fixed by the caller. */
+const SETTABLE = new Set(['notruncation', 'truncationmaxrecords', 'query_take_max_records', 'results_error_reporting_placement']);
+
+function allowedSetOptions(set: Record<string, KqlValue>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(set).filter(([k]) => SETTABLE.has(k)));
+}
+
+function effectiveLimits(opts: Record<string, unknown>, defaults: Limits, silentTake: boolean): Limits {
+  const records = positiveNumber(opts.truncationmaxrecords);
+  const take = silentTake ? undefined : positiveNumber(opts.query_take_max_records);
+  const size = positiveNumber(opts.truncationmaxsize);
+  // notruncation is ignored when an explicit limit is set.
+  if (truthy(opts.notruncation) && records === undefined && take === undefined && size === undefined) {
+    return { maxRecords: Number.POSITIVE_INFINITY, maxBytes: Number.POSITIVE_INFINITY };
+  }
+  return { maxRecords: Math.min(records ?? defaults.maxRecords, take ?? Number.POSITIVE_INFINITY), maxBytes: size ?? defaults.maxBytes };
+}
+
+function errorPlacement(v: unknown): ErrorPlacement {
+  return v === 'end_of_table' || v === 'end_of_dataset' ? v : 'in_data';
+}
+
+/** How Kusto names the caller in messages: `aadapp=<appid>;<tenant>` or `aaduser=<oid>;<tenant>`. */
+export function principalOf(claims: TokenClaims): string {
+  // App-only tokens (managed identity, client credentials) carry idtyp=app and no delegated scopes.
+  const app = claims.idtyp === 'app' || (!claims.scp && !claims.upn && claims.roles !== undefined);
+  return app ? `aadapp=${claims.appid ?? claims.azp ?? claims.oid};${claims.tid}` : `aaduser=${claims.oid};${claims.tid}`;
+}
+
+// ---- responses -----------------------------------------------------------------
+
+function headers(ids: RequestIds, extra: Record<string, string> = {}): Record<string, string> {
+  return { 'content-type': 'application/json; charset=utf-8', 'x-ms-client-request-id': ids.clientRequestId, 'x-ms-activity-id': ids.activityId, ...extra };
+}
+
+function text(status: number, body: string, ids: RequestIds, extra?: Record<string, string>): Response {
+  return new Response(body, { status, headers: headers(ids, extra) });
+}
+
+function json(status: number, body: unknown, ids: RequestIds): Response {
+  return text(status, JSON.stringify(body), ids);
+}
+
+function reply(status: number, error: OneApiError, ids: RequestIds, extra?: Record<string, string>): Response {
+  return text(status, JSON.stringify(error), ids, extra);
+}
