@@ -72,7 +72,7 @@ const settingsSchema = z
     KUSTO_DEFAULT_CLUSTER: z.string().optional(),
     KUSTO_MAX_ROWS: positiveInt(1000, 10_000),
     KUSTO_MAX_RESULT_BYTES: positiveInt(65_536, 4 * 1_048_576),
-    KUSTO_DEFAULT_TIMEOUT_SECONDS: positiveInt(60, MAX_KUSTO_TIMEOUT_SECONDS),
+    KUSTO_DEFAULT_TIMEOUT_SECONDS: positiveInt(0, MAX_KUSTO_TIMEOUT_SECONDS),
     KUSTO_MAX_TIMEOUT_SECONDS: positiveInt(180, MAX_KUSTO_TIMEOUT_SECONDS),
     KUSTO_SCHEMA_CACHE_SECONDS: positiveInt(600, 86_400),
   })
@@ -104,6 +104,7 @@ const settingsSchema = z
     if (defaultCluster && !clusters.some((cluster) => cluster.name === defaultCluster)) {
       ctx.addIssue({ code: 'custom', path: ['KUSTO_DEFAULT_CLUSTER'], message: `must name a cluster in KUSTO_CLUSTERS (${clusters.map((c) => c.name).join(', ') || 'none'})` });
     }
+    // 0 = not set: the default then follows the maximum down (min(60, max)).
     if (settings.KUSTO_DEFAULT_TIMEOUT_SECONDS > settings.KUSTO_MAX_TIMEOUT_SECONDS) {
       ctx.addIssue({ code: 'custom', path: ['KUSTO_DEFAULT_TIMEOUT_SECONDS'], message: 'must not exceed KUSTO_MAX_TIMEOUT_SECONDS' });
     }
@@ -186,7 +187,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       defaultCluster: s.KUSTO_DEFAULT_CLUSTER?.toLowerCase(),
       maxRows: s.KUSTO_MAX_ROWS,
       maxResultBytes: s.KUSTO_MAX_RESULT_BYTES,
-      defaultTimeoutSeconds: s.KUSTO_DEFAULT_TIMEOUT_SECONDS,
+      defaultTimeoutSeconds: s.KUSTO_DEFAULT_TIMEOUT_SECONDS || Math.min(60, s.KUSTO_MAX_TIMEOUT_SECONDS),
       maxTimeoutSeconds: s.KUSTO_MAX_TIMEOUT_SECONDS,
       schemaCacheTtlMs: s.KUSTO_SCHEMA_CACHE_SECONDS * 1000,
     },

@@ -71,7 +71,7 @@ export function kustoErrorResult(error: unknown, context: ErrorContext): ToolRes
       `Access denied (HTTP 403): ${message}`,
     );
   }
-  if (error.status === 504 || /timed? ?out|timeout/i.test(message) || /exceeded the allowed limits.*time/i.test(message)) {
+  if (error.status === 504 || /\btimed out\b|\btimeout (expired|exceeded)\b/i.test(message)) {
     return result('timeout', `Narrow the time range, filter earlier, or summarize; or raise timeoutSeconds (at most ${context.maxTimeoutSeconds ?? '?'}).`);
   }
   if (/E_QUERY_RESULT_SET_TOO_LARGE|E_LOW_MEMORY|80DA0003|LimitsExceeded/i.test(`${code} ${message}`)) {

@@ -47,8 +47,6 @@ export interface ReadOnlyQuery {
   includeStats: boolean;
 }
 
-const hms = (seconds: number) => new Date(seconds * 1000).toISOString().slice(11, 19);
-
 const isTruncationError = (message: string) => /E_QUERY_RESULT_SET_TOO_LARGE|exceeded the internal (record count|data size) limit/i.test(message);
 
 /**
@@ -63,7 +61,8 @@ export async function runReadOnlyQuery(target: KustoTarget, query: ReadOnlyQuery
   const options = {
     request_readonly: true,
     request_readonly_hardline: true,
-    servertimeout: hms(query.timeoutSeconds),
+    // Milliseconds: the SDK writes them as a timespan and sets its own client timeout a little above.
+    servertimeout: query.timeoutSeconds * 1000,
     // One row beyond the budget tells us the result was cut.
     truncationmaxrecords: query.maxRows + 1,
     query_take_max_records: query.maxRows + 1,
@@ -136,7 +135,7 @@ async function countRows(target: KustoTarget, query: ReadOnlyQuery, ctx: ToolCon
       database: target.database,
       text: `${parameterDeclaration}${text}`,
       clientRequestId: target.kusto.newRequestId(`${query.tool}.count`),
-      options: { request_readonly: true, request_readonly_hardline: true, servertimeout: hms(COUNT_TIMEOUT_SECONDS), request_app_name: target.kusto.appName },
+      options: { request_readonly: true, request_readonly_hardline: true, servertimeout: COUNT_TIMEOUT_SECONDS * 1000, request_app_name: target.kusto.appName },
       parameters: query.parameters,
       signal: AbortSignal.any([ctx.signal, AbortSignal.timeout((COUNT_TIMEOUT_SECONDS + 2) * 1000)]),
     });

@@ -16,10 +16,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { KustoCatalog, type ColumnDefinition, type DatabaseDefinition, type TableDefinition } from './catalog.ts';
-import { buildV1QueryBody, buildV2Body, serializeResults, v1Body, v1Table, type ErrorPlacement, type Limits } from './frames.ts';
+import { buildV1QueryBody, buildV2Body, serializeResults, v1Body, v1Table, type Limits } from './frames.ts';
 import { runQuery, type QueryOutcome } from './kql-engine.ts';
 import { KqlError } from './kql-errors.ts';
-import { formatTimespan, parseDatetimeText, parseTimespanText, type KqlValue, type Row } from './kql-types.ts';
+import { formatTimespan, type KqlValue, type Row } from './kql-types.ts';
 import { runCommand, type CommandContext } from './management.ts';
 import {
   badRequestBody,
@@ -35,6 +35,19 @@ import {
   type OneApiError,
   type RequestIds,
 } from './one-api.ts';
+import {
+  allowedSetOptions,
+  effectiveLimits,
+  errorPlacement,
+  parseBody,
+  parseQueryNow,
+  positiveNumber,
+  serverTimeout,
+  serverTimeoutOr,
+  startsWithCommand,
+  truthy,
+  type ParsedBody,
+} from './request.ts';
 import { createSampleDatabases, DEFAULT_NOW } from './sample-data.ts';
 import type { EmulatorContext, EmulatorService, TokenClaims } from '../types.ts';
 
@@ -43,8 +56,6 @@ export const PUBLIC_KUSTO_RESOURCE_ID = 'https://kusto.kusto.windows.net';
 export const KUSTO_HOST_SUFFIX = '.kusto.localhost';
 export const DEFAULT_MAX_RECORDS = 500_000;
 export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
-const DEFAULT_QUERY_TIMEOUT_MS = 4 * 60_000;
-const MAX_TIMEOUT_MS = 60 * 60_000;
 
 export interface KustoServiceOptions {
   /** Databases to serve; defaults to the sample databases (Samples, AppTelemetry, Metrics). */
@@ -156,14 +167,6 @@ interface Fault {
   remaining: number;
   retryAfterSeconds: number;
   endpoint: 'query' | 'mgmt' | 'any';
-}
-
-interface ParsedBody {
-  database: string;
-  csl: string;
-  options: Record<string, unknown>;
-  parameters: Record<string, unknown>;
-  clientRequestId?: string;
 }
 
 export function createKustoService(options: KustoServiceOptions = {}): KustoService {
@@ -402,8 +405,9 @@ export function createKustoService(options: KustoServiceOptions = {}): KustoServ
         resolve(result);
       };
       const timer = setTimeout(() => finish(ms > timeoutMs ? { kind: 'timeout' } : { kind: 'done' }), Math.min(ms, timeoutMs));
-      // A hanging query must not keep a finished test process alive.
-      timer.unref();
+      // A hang (infinite delay) waits for a cancel and must not keep a finished test process alive;
+      // a finite delay is a real wait that callers await.
+      if (ms === Number.POSITIVE_INFINITY) timer.unref();
       const onAbort = () => finish({ kind: 'cancelled', reason: 'the client closed the connection' });
       req.signal.addEventListener('abort', onAbort);
       running.set(clientRequestId, { clientRequestId, cancel: (reason) => finish({ kind: 'cancelled', reason }) });
@@ -484,104 +488,6 @@ export function createKustoService(options: KustoServiceOptions = {}): KustoServ
       for (const q of [...running.values()]) q.cancel('emulator reset');
     },
   };
-}
-
-// ---- request parsing -----------------------------------------------------------
-
-function parseBody(text: string): ParsedBody {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new Error('the body is not valid JSON');
-  }
-  if (typeof raw !== 'object' || raw === null) throw new Error('the body must be a JSON object with "csl"');
-  const body = raw as Record<string, unknown>;
-  if (typeof body.csl !== 'string' || body.csl.trim() === '') throw new Error('the body has no "csl" text');
-  // `properties` may be an object or a JSON-encoded string; both appear in the docs.
-  let properties: unknown = body.properties ?? {};
-  if (typeof properties === 'string') {
-    try {
-      properties = properties.trim() === '' ? {} : JSON.parse(properties);
-    } catch {
-      throw new Error('"properties" is a string but not valid JSON');
-    }
-  }
-  const props = (properties ?? {}) as Record<string, unknown>;
-  const asRecord = (v: unknown) => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {});
-  return {
-    database: typeof body.db === 'string' ? body.db : '',
-    csl: body.csl,
-    options: asRecord(props.Options),
-    parameters: asRecord(props.Parameters),
-    clientRequestId: typeof props.ClientRequestId === 'string' ? props.ClientRequestId : undefined,
-  };
-}
-
-/** Whether the text is a management command: its first non-comment character is a dot. */
-function startsWithCommand(csl: string): boolean {
-  return csl.replace(/^(\s|\/\/[^\n]*\n?)*/, '').startsWith('.');
-}
-
-function truthy(v: unknown): boolean {
-  return v === true || (typeof v === 'string' && v.toLowerCase() === 'true');
-}
-
-function positiveNumber(v: unknown): number | undefined {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  return Number.isFinite(n) && n >= 0 ? Math.floor(n) : undefined;
-}
-
-/** servertimeout in ms, or an error message. Accepts `[d.]hh:mm:ss[.f]`, `1h`-style and milliseconds. */
-function serverTimeout(opts: Record<string, unknown>): number | string {
-  if (truthy(opts.norequesttimeout)) return MAX_TIMEOUT_MS;
-  const raw = opts.servertimeout;
-  if (raw === undefined || raw === null) return DEFAULT_QUERY_TIMEOUT_MS;
-  let ms: number | undefined;
-  if (typeof raw === 'number') ms = raw;
-  else if (typeof raw === 'string') {
-    ms = parseTimespanText(raw);
-    const unit = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(raw.trim());
-    if (ms === undefined && unit) ms = Number(unit[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit[2] as 'ms'];
-  }
-  if (ms === undefined || !Number.isFinite(ms) || ms <= 0) {
-    return `Request is invalid and cannot be processed: property 'servertimeout' has an invalid value '${String(raw)}' (expected a timespan such as 00:04:00).`;
-  }
-  return Math.min(ms, MAX_TIMEOUT_MS);
-}
-
-function serverTimeoutOr(opts: Record<string, unknown>): number {
-  const t = serverTimeout(opts);
-  return typeof t === 'number' ? t : DEFAULT_QUERY_TIMEOUT_MS;
-}
-
-function parseQueryNow(v: unknown): number | undefined {
-  if (typeof v === 'number') return v;
-  if (typeof v !== 'string') return undefined;
-  const inner = /^datetime\((.*)\)$/i.exec(v.trim());
-  return parseDatetimeText(inner ? (inner[1] as string) : v);
-}
-
-/** Request properties a `set` statement may change; others (servertimeout, truncationmaxsize, …) are fixed by the caller. */
-const SETTABLE = new Set(['notruncation', 'truncationmaxrecords', 'query_take_max_records', 'results_error_reporting_placement']);
-
-function allowedSetOptions(set: Record<string, KqlValue>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(set).filter(([k]) => SETTABLE.has(k)));
-}
-
-function effectiveLimits(opts: Record<string, unknown>, defaults: Limits, silentTake: boolean): Limits {
-  const records = positiveNumber(opts.truncationmaxrecords);
-  const take = silentTake ? undefined : positiveNumber(opts.query_take_max_records);
-  const size = positiveNumber(opts.truncationmaxsize);
-  // notruncation is ignored when an explicit limit is set.
-  if (truthy(opts.notruncation) && records === undefined && take === undefined && size === undefined) {
-    return { maxRecords: Number.POSITIVE_INFINITY, maxBytes: Number.POSITIVE_INFINITY };
-  }
-  return { maxRecords: Math.min(records ?? defaults.maxRecords, take ?? Number.POSITIVE_INFINITY), maxBytes: size ?? defaults.maxBytes };
-}
-
-function errorPlacement(v: unknown): ErrorPlacement {
-  return v === 'end_of_table' || v === 'end_of_dataset' ? v : 'in_data';
 }
 
 /** How Kusto names the caller in messages: `aadapp=<appid>;<tenant>` or `aaduser=<oid>;<tenant>`. */
