@@ -205,7 +205,15 @@ export function loadLocalHostSettings(env: Record<string, string | undefined> = 
   const parsed = z
     .object({
       // 0 asks the OS for a free port (tests); the chosen URL is printed at start.
-      PORT: z.union([z.literal('0').transform(() => 0), positiveInt(7071, 65_535)]),
+      PORT: z
+        .string()
+        .optional()
+        .transform((value, ctx) => {
+          const port = value === undefined || value.trim() === '' ? 7071 : Number(value);
+          if (Number.isInteger(port) && port >= 0 && port <= 65_535) return port;
+          ctx.addIssue({ code: 'custom', message: 'must be a whole number from 0 to 65535' });
+          return z.NEVER;
+        }),
       HOST: z.string().min(1).default('127.0.0.1'),
     })
     .safeParse(env);
