@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { measureColdStart } from './cold-start.ts';
+import { measureKusto } from './kusto.ts';
 import { measureLoad } from './load.ts';
 import { measureOverhead } from './overhead.ts';
 
@@ -14,6 +15,7 @@ const quick = process.argv.includes('--quick');
 const overhead = await measureOverhead(quick ? 1000 : 5000);
 const coldStart = await measureColdStart(quick ? 3 : 7);
 const load = await measureLoad(quick ? 5 : 30, 64);
+const kusto = await measureKusto();
 
 const base = overhead.baseline.p50Ms;
 /** MCP overhead = handler p50 minus the plain JSON handler's p50 (body read, parse, response). */
@@ -28,6 +30,12 @@ const rows: Array<[string, string, string]> = [
   ['cold start (process → first tools/list)', `median ${fmt(coldStart.medianMs, 0)} ms (min ${fmt(coldStart.minMs, 0)}, max ${fmt(coldStart.maxMs, 0)}, ${coldStart.runs} runs)`, '≤300 ms'],
   [`load ${load.durationSeconds}s × ${load.connections} connections`, `${fmt(load.requestsPerSecond, 0)} req/s, p50 ${load.latencyP50Ms} ms, p99 ${load.latencyP99Ms} ms, errors ${load.errors}`, ''],
   ['RSS before / after load', `${fmt(load.rssBeforeMB, 1)} MB / ${fmt(load.rssAfterMB, 1)} MB`, ''],
+  [
+    `kusto_query tokens, ${kusto.tokens.rows} rows (o200k)`,
+    `ours ${kusto.tokens.ours} / Azure MCP shape ${kusto.tokens.azureMcpShape} (${fmt(kusto.tokens.ratioToAzureShape * 100, 0)}%) / object-per-row JSON ${kusto.tokens.objectPerRowJson} (${fmt(kusto.tokens.ratioToObjectRows * 100, 0)}%)`,
+    '≤100% / ≤65%',
+  ],
+  [`peak RSS, query over ${kusto.memory.table}`, `${fmt(kusto.memory.peakRssAfterMB, 1)} MB (${kusto.memory.rowsReturned} rows returned under the default budget)`, '≤200 MB'],
 ];
 const width = Math.max(...rows.map((r) => r[0].length));
 const valueWidth = Math.max(...rows.map((r) => r[1].length));
@@ -35,6 +43,6 @@ console.log(`\n${'figure'.padEnd(width)}  ${'measured'.padEnd(valueWidth)}  targ
 for (const [name, value, target] of rows) console.log(`${name.padEnd(width)}  ${value.padEnd(valueWidth)}  ${target}`);
 
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });
-const report = { at: new Date().toISOString(), node: process.version, quick, overhead, coldStart, load };
+const report = { at: new Date().toISOString(), node: process.version, quick, overhead, coldStart, load, kusto };
 await writeFile(new URL('./results/latest.json', import.meta.url), `${JSON.stringify(report, null, 2)}\n`);
 console.log('\nwritten: bench/results/latest.json');

@@ -17,7 +17,8 @@ export function rssBytes(pid: number): number {
 export async function startServer(port: number, env: Record<string, string> = {}): Promise<{ child: ChildProcess; coldStartMs: number; url: string }> {
   const url = `http://127.0.0.1:${port}/mcp`;
   const started = performance.now();
-  const child = spawn(process.execPath, [SERVER_ENTRY], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  // Only PATH and what the caller passes: no Azure settings leak in from the shell.
+  const child = spawn(process.execPath, [SERVER_ENTRY], { env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'ignore'] });
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
     try {

@@ -108,7 +108,7 @@ function converter(to: KqlType): FunctionBinder {
 
 // ---- binning and rounding ---------------------------------------------------
 
-function binValue(type: KqlType, value: number, size: number, origin: number): number {
+function binValue(value: number, size: number, origin: number): number {
   return Math.floor((value - origin) / size) * size + origin;
 }
 
@@ -136,7 +136,7 @@ const bin: FunctionBinder = (args, env, pos) => {
 function binOrNull(type: KqlType, v: KqlValue, size: number, origin: number): KqlValue {
   const n = toNumber(v);
   if (n === null) return null;
-  const binned = binValue(type, n, size, origin);
+  const binned = binValue(n, size, origin);
   return type === 'long' && typeof v === 'bigint' ? BigInt(Math.trunc(binned)) : binned;
 }
 
@@ -146,7 +146,7 @@ const binAt: FunctionBinder = (args, env, pos) => {
   requireType('bin_at', value, [...NUMERIC, 'datetime', 'timespan'], 0, env, pos);
   return nullPropagating(value.type, args, ([v, s, at]) => {
     const size = toNumber(s as KqlValue);
-    return size === null || size <= 0 ? null : binValue(value.type, toNumber(v as KqlValue) ?? 0, size, toNumber(at as KqlValue) ?? 0);
+    return size === null || size <= 0 ? null : binValue(toNumber(v as KqlValue) ?? 0, size, toNumber(at as KqlValue) ?? 0);
   });
 };
 
@@ -163,11 +163,13 @@ const round: FunctionBinder = (args, env, pos) => {
   return nullPropagating(type, args, ([v, d]) => roundTo(toNumber(v as KqlValue) ?? 0, toNumber(d ?? 0) ?? 0));
 };
 
-function math(name: string, impl: (n: number) => number, resultType: KqlType = 'real'): FunctionBinder {
+/** A one-argument numeric function; `keepType` returns the argument's type (abs, floor) instead of real (sqrt, log). */
+function math(name: string, impl: (n: number) => number, keepType = false): FunctionBinder {
   return (args, env, pos) => {
     arity(name, args, 1, 1, env, pos);
     requireType(name, args[0], NUMERIC, 0, env, pos);
-    const type = resultType === 'same' as KqlType ? (args[0] as CompiledExpr).type : resultType;
+    const argType = (args[0] as CompiledExpr).type;
+    const type: KqlType = keepType && argType !== 'dynamic' ? argType : 'real';
     return nullPropagating(type, args, ([v]) => impl(toNumber(v as KqlValue) ?? 0));
   };
 }
@@ -455,8 +457,6 @@ function hasList(all: boolean): FunctionBinder {
 
 // ---- registry ----------------------------------------------------------------
 
-const same = 'same' as KqlType;
-
 function minMaxOf(name: string, pick: (a: number, b: number) => boolean): FunctionBinder {
   return (args, env, pos) => {
     arity(name, args, 2, 64, env, pos);
@@ -508,11 +508,11 @@ export const SCALAR_FUNCTIONS: ReadonlyMap<string, FunctionBinder> = new Map<str
   ['parse_json', converter('dynamic')],
   ['round', round],
   ['bin', bin],
-  ['floor', (args, env, pos) => (args.length === 2 ? bin(args, env, pos) : math('floor', Math.floor, same)(args, env, pos))],
+  ['floor', (args, env, pos) => (args.length === 2 ? bin(args, env, pos) : math('floor', Math.floor, true)(args, env, pos))],
   ['bin_at', binAt],
-  ['ceiling', math('ceiling', Math.ceil, same)],
-  ['abs', math('abs', Math.abs, same)],
-  ['sign', math('sign', Math.sign, same)],
+  ['ceiling', math('ceiling', Math.ceil, true)],
+  ['abs', math('abs', Math.abs, true)],
+  ['sign', math('sign', Math.sign, true)],
   ['sqrt', math('sqrt', Math.sqrt)],
   ['exp', math('exp', Math.exp)],
   ['log', math('log', Math.log)],

@@ -266,7 +266,7 @@ export function createKustoService(options: KustoServiceOptions = {}): KustoServ
       record.errorCode = 'Forbidden';
       return reply(403, forbiddenBody(`Principal '${principalOf(claims)}' is not authorized to read database '${body.database}'.`, ids), ids);
     }
-    if (endpoint === 'mgmt') return management(req, body, claims, ids, record);
+    if (endpoint === 'mgmt') return management(body, claims, ids, record);
     return query(req, endpoint, body, claims, ids, record);
   }
 
@@ -344,7 +344,7 @@ export function createKustoService(options: KustoServiceOptions = {}): KustoServ
     return text(200, buildV2Body({ ids, results, truncation, placement, visualization: outcome.visualization, stats }), ids);
   }
 
-  async function management(_req: Request, body: ParsedBody, claims: TokenClaims, ids: RequestIds, record: RecordedKustoRequest): Promise<Response> {
+  async function management(body: ParsedBody, claims: TokenClaims, ids: RequestIds, record: RecordedKustoRequest): Promise<Response> {
     const fail = (status: number, error: OneApiError, outcome: RecordedKustoRequest['outcome'] = 'error') => {
       record.outcome = outcome;
       record.errorCode = error.error.innererror?.code ?? error.error.code;
