@@ -20,6 +20,8 @@ export interface KustoRequest {
   parameters?: Record<string, string | number>;
   /** Aborting stops waiting and sends `.cancel query` for this request id. */
   signal?: AbortSignal;
+  /** `x-ms-user`: who the call is for (otherwise the SDK sends the OS user name). */
+  user?: string;
 }
 
 /** A failure answered by the service (HTTP status and OneApi error) or the network. */
@@ -130,6 +132,7 @@ export function createKustoGateway(options: KustoGatewayOptions): KustoGateway {
     properties.raw = true;
     properties.clientRequestId = request.clientRequestId;
     properties.application = options.appName;
+    properties.user = request.user ?? options.appName;
     for (const [name, value] of Object.entries(request.options ?? {})) properties.setOption(name, value);
     for (const [name, value] of Object.entries(request.parameters ?? {})) properties.setParameter(name, value);
     const call =

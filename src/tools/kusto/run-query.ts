@@ -75,7 +75,16 @@ export async function runReadOnlyQuery(target: KustoTarget, query: ReadOnlyQuery
   let partialErrors: string[];
   let stats: QueryStats | undefined;
   try {
-    const result = await kusto.gateway.query({ cluster, database, text: query.text, clientRequestId, options, parameters: query.parameters, signal });
+    const result = await kusto.gateway.query({
+      cluster,
+      database,
+      text: query.text,
+      clientRequestId,
+      options,
+      parameters: query.parameters,
+      signal,
+      user: ctx.caller.name ?? ctx.caller.objectId,
+    });
     table = result.primary[0] ?? { name: 'PrimaryResult', columns: [], rows: [] };
     partialErrors = result.partialErrors.map((error) => error.message);
     stats = result.stats;
