@@ -231,3 +231,15 @@ test('the audit event carries cluster, database, query text, rows and truncation
   assert.match(event.properties.arguments ?? '', /"parameters":"\[redacted sensitive len=\d+/);
   assert.ok(!JSON.stringify(events()).includes('VERMONT-SECRET-VALUE'));
 });
+
+test('longs beyond 2^53 arrive with every digit', async () => {
+  const result = await call('kusto_query', { query: 'Heartbeat | summarize top = max(SequenceNumber)', database: 'Metrics' });
+  const value = (result.data.rows as unknown[][])[0]?.[0];
+  assert.equal(typeof value, 'string', 'kept as a string in structured content');
+  assert.ok(BigInt(value as string) > BigInt(Number.MAX_SAFE_INTEGER));
+  assert.match(result.text, new RegExp(`^${value}$`, 'm'));
+  const heartbeat = kusto.catalog.database('Metrics')?.tables.get('Heartbeat');
+  const column = heartbeat?.columns.findIndex((c) => c.name === 'SequenceNumber') ?? -1;
+  const expected = heartbeat?.rows().reduce((max, row) => (BigInt(row[column] as bigint) > max ? BigInt(row[column] as bigint) : max), 0n);
+  assert.equal(value, String(expected), 'exactly the value stored on the cluster');
+});
