@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CallerIdentity } from '../../core/caller.ts';
 import { resolveCluster, type KustoCluster } from '../../kusto/clusters.ts';
+import { kustoErrorResult } from '../../kusto/errors.ts';
 import type { KustoServices } from '../../kusto/services.ts';
 import { toolError, type ToolContext, type ToolResult } from '../define-tool.ts';
 
@@ -70,6 +71,25 @@ export function resolveTarget(ctx: ToolContext, args: { cluster?: string | undef
     };
   }
   return { ok: true, value: { kusto, cluster, database, target: `kusto:${cluster.url}${database ? `/${database}` : ''}` } };
+}
+
+/**
+ * Resolves the target, runs `work`, and turns any Kusto failure into an
+ * actionable error result: the frame every Kusto tool shares.
+ */
+export async function withTarget(
+  ctx: ToolContext,
+  args: { cluster?: string | undefined; database?: string | undefined },
+  work: (target: KustoTarget) => Promise<ToolResult>,
+  needDatabase = true,
+): Promise<ToolResult> {
+  const resolved = resolveTarget(ctx, args, needDatabase);
+  if (!resolved.ok) return resolved.result;
+  try {
+    return await work(resolved.value);
+  } catch (error) {
+    return kustoErrorResult(error, { target: resolved.value.target, database: resolved.value.database });
+  }
 }
 
 /** Who and what, in `request_description`, so Kusto's own `.show queries` attributes the call. */

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { kustoErrorResult } from '../../kusto/errors.ts';
 import { rowObjects } from '../../kusto/frames.ts';
 import { defineTool } from '../define-tool.ts';
-import { clusterArgument, jsonResult, resolveTarget } from './common.ts';
+import { clusterArgument, jsonResult, withTarget } from './common.ts';
 
 const output = z.object({
   cluster: z.string(),
@@ -19,19 +18,19 @@ export const kustoListDatabases = defineTool({
   input: z.object({ cluster: clusterArgument }).strict(),
   output,
   async handler(args, ctx) {
-    const resolved = resolveTarget(ctx, args, false);
-    if (!resolved.ok) return resolved.result;
-    const { kusto, cluster } = resolved.value;
-    const clientRequestId = kusto.newRequestId('kusto_list_databases');
-    try {
-      const [table] = await kusto.gateway.command({ cluster, database: cluster.defaultDatabase ?? '', text: '.show databases', clientRequestId, signal: ctx.signal });
-      const databases = rowObjects(table)
-        .map((row) => ({ name: String(row.DatabaseName), ...(row.PrettyName ? { prettyName: String(row.PrettyName) } : {}) }))
-        .sort((a, b) => a.name.localeCompare(b.name));
-      const text = [`cluster ${cluster.name} · ${databases.length} databases`, ...databases.map((d) => (d.prettyName ? `${d.name} (${d.prettyName})` : d.name))].join('\n');
-      return jsonResult({ cluster: cluster.name, databases }, text, { target: `kusto:${cluster.url}`, upstreamRequestId: clientRequestId, resultRows: databases.length });
-    } catch (error) {
-      return kustoErrorResult(error, { target: `kusto:${cluster.url}`, database: '' });
-    }
+    return withTarget(
+      ctx,
+      args,
+      async ({ kusto, cluster }) => {
+        const clientRequestId = kusto.newRequestId('kusto_list_databases');
+        const [table] = await kusto.gateway.command({ cluster, database: cluster.defaultDatabase ?? '', text: '.show databases', clientRequestId, signal: ctx.signal });
+        const databases = rowObjects(table)
+          .map((row) => ({ name: String(row.DatabaseName), ...(row.PrettyName ? { prettyName: String(row.PrettyName) } : {}) }))
+          .sort((a, b) => a.name.localeCompare(b.name));
+        const text = [`cluster ${cluster.name} · ${databases.length} databases`, ...databases.map((d) => (d.prettyName ? `${d.name} (${d.prettyName})` : d.name))].join('\n');
+        return jsonResult({ cluster: cluster.name, databases }, text, { target: `kusto:${cluster.url}`, upstreamRequestId: clientRequestId, resultRows: databases.length });
+      },
+      false,
+    );
   },
 });

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { kustoErrorResult } from '../../kusto/errors.ts';
 import { tableRowCounts } from '../../kusto/schema-cache.ts';
 import { defineTool } from '../define-tool.ts';
-import { clusterArgument, databaseArgument, jsonResult, resolveTarget } from './common.ts';
+import { clusterArgument, databaseArgument, jsonResult, withTarget } from './common.ts';
 
 const output = z.object({
   cluster: z.string(),
@@ -23,10 +22,7 @@ export const kustoListTables = defineTool({
   input: z.object({ database: databaseArgument, cluster: clusterArgument }).strict(),
   output,
   async handler(args, ctx) {
-    const resolved = resolveTarget(ctx, args);
-    if (!resolved.ok) return resolved.result;
-    const { kusto, cluster, database, target } = resolved.value;
-    try {
+    return withTarget(ctx, args, async ({ kusto, cluster, database, target }) => {
       const [schema, counts] = await Promise.all([
         kusto.schemas.get(cluster, database),
         // Row counts are metadata (cheap), but optional: a failure only drops them.
@@ -47,8 +43,6 @@ export const kustoListTables = defineTool({
         ...tables.map((t) => [t.name, t.folder ?? '', t.columnCount, t.rowCount ?? '', t.docString ? JSON.stringify(t.docString) : ''].join(',')),
       ].join('\n');
       return jsonResult({ cluster: cluster.name, database, tables }, text, { target, resultRows: tables.length });
-    } catch (error) {
-      return kustoErrorResult(error, { target, database });
-    }
+    });
   },
 });

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { kustoErrorResult } from '../../kusto/errors.ts';
 import { rankSchema } from '../../kusto/rank.ts';
 import { defineTool } from '../define-tool.ts';
-import { clusterArgument, databaseArgument, jsonResult, resolveTarget } from './common.ts';
+import { clusterArgument, databaseArgument, jsonResult, withTarget } from './common.ts';
 
 const column = z.object({ name: z.string(), type: z.string(), docString: z.string().optional(), score: z.number() });
 const output = z.object({
@@ -32,10 +31,7 @@ export const kustoSchemaContext = defineTool({
     .strict(),
   output,
   async handler(args, ctx) {
-    const resolved = resolveTarget(ctx, args);
-    if (!resolved.ok) return resolved.result;
-    const { kusto, cluster, database, target } = resolved.value;
-    try {
+    return withTarget(ctx, args, async ({ kusto, cluster, database, target }) => {
       const schema = await kusto.schemas.get(cluster, database);
       const tables = rankSchema(schema, args.question, args.maxTables);
       const text =
@@ -49,8 +45,6 @@ export const kustoSchemaContext = defineTool({
               ]),
             ].join('\n');
       return jsonResult({ cluster: cluster.name, database, question: args.question, tables }, text, { target, resultRows: tables.length });
-    } catch (error) {
-      return kustoErrorResult(error, { target, database });
-    }
+    });
   },
 });

@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { kustoErrorResult } from '../../kusto/errors.ts';
 import { validateEntityName } from '../../kusto/identifiers.ts';
 import { closeMatches } from '../../kusto/schema-cache.ts';
 import { defineTool, toolError } from '../define-tool.ts';
-import { clusterArgument, databaseArgument, jsonResult, resolveTarget, tableArgument } from './common.ts';
+import { clusterArgument, databaseArgument, jsonResult, withTarget, tableArgument } from './common.ts';
 
 const output = z.object({
   cluster: z.string(),
@@ -24,10 +23,7 @@ export const kustoTableSchema = defineTool({
   input: z.object({ table: tableArgument, database: databaseArgument, cluster: clusterArgument }).strict(),
   output,
   async handler(args, ctx) {
-    const resolved = resolveTarget(ctx, args);
-    if (!resolved.ok) return resolved.result;
-    const { kusto, cluster, database, target } = resolved.value;
-    try {
+    return withTarget(ctx, args, async ({ kusto, cluster, database, target }) => {
       validateEntityName('table', args.table);
       let schema = await kusto.schemas.get(cluster, database);
       // A table created since the last look: check the version once before saying it does not exist.
@@ -51,8 +47,6 @@ export const kustoTableSchema = defineTool({
         text,
         { target: `${target}/${table.name}`, resultRows: table.columns.length },
       );
-    } catch (error) {
-      return kustoErrorResult(error, { target, database });
-    }
+    });
   },
 });
