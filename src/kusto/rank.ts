@@ -59,15 +59,14 @@ export function rankSchema(schema: DatabaseSchema, question: string, maxTables: 
   const tables = [...schema.tables.values()];
   // Document frequency over tables: a word in every table says little.
   const documentFrequency = new Map<string, number>();
-  const tableWords = tables.map((table) => {
+  for (const table of tables) {
     const words = new Set([...tokenize(table.name), ...tokenize(table.docString ?? ''), ...table.columns.flatMap((c) => [...tokenize(c.name), ...tokenize(c.docString ?? '')])]);
     for (const word of words) documentFrequency.set(word, (documentFrequency.get(word) ?? 0) + 1);
-    return words;
-  });
+  }
   const idf = (term: string) => Math.log(1 + tables.length / (1 + (documentFrequency.get(term) ?? 0)));
   const score = (words: readonly string[], weight: number) => terms.reduce((sum, term) => sum + (words.includes(term) ? weight * idf(term) : 0), 0);
 
-  const ranked = tables.map((table: TableSchema, index) => {
+  const ranked: RankedTable[] = tables.map((table: TableSchema) => {
     const columns = table.columns.map((column) => ({
       name: column.name,
       type: column.type,
@@ -85,12 +84,10 @@ export function rankSchema(schema: DatabaseSchema, question: string, maxTables: 
       score: Math.round(tableScore * 1000) / 1000,
       columns: shown,
       columnCount: columns.length,
-      matched: tableWords[index]?.size ?? 0,
     };
   });
   return ranked
     .filter((table) => table.score > 0)
     .sort((a, b) => b.score - a.score || a.name.localeCompare(b.name))
-    .slice(0, maxTables)
-    .map(({ matched: _matched, ...table }) => table);
+    .slice(0, maxTables);
 }
