@@ -13,7 +13,7 @@ export function naiveHandler(tools: readonly ToolDefinition[], runTool: (tool: T
     for (const tool of tools) {
       server.registerTool(
         tool.name,
-        { title: tool.title, description: tool.description, inputSchema: tool.input.shape, ...(tool.output && { outputSchema: tool.output.shape }), annotations: tool.annotations },
+        { title: tool.title, description: tool.description, inputSchema: tool.input, ...(tool.output && { outputSchema: tool.output }), annotations: tool.annotations },
         async (args: unknown) => (await runTool(tool, args)) as never,
       );
     }

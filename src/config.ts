@@ -115,7 +115,8 @@ const settingsSchema = z
         message: 'is easyAuth but App Service authentication is not enabled on this app (WEBSITE_AUTH_ENABLED is not True); the endpoint would be open',
       });
     }
-  });
+    // Run even when a field already failed, so one start-up error lists every bad setting.
+  }, { when: () => true });
 
 export interface AppConfig {
   authMode: AuthMode;
