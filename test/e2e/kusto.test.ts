@@ -243,3 +243,23 @@ test('longs beyond 2^53 arrive with every digit', async () => {
   const expected = heartbeat?.rows().reduce((max, row) => (BigInt(row[column] as bigint) > max ? BigInt(row[column] as bigint) : max), 0n);
   assert.equal(value, String(expected), 'exactly the value stored on the cluster');
 });
+
+test('when the MCP client goes away mid-query, the query is cancelled on the cluster', async () => {
+  kusto.setQueryDelay(Number.POSITIVE_INFINITY, 1);
+  const controller = new AbortController();
+  const pending = fetch(server.mcpUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'kusto_query', arguments: { query: 'StormEvents | count', timeoutSeconds: 30 } } }),
+    signal: controller.signal,
+  }).catch(() => undefined);
+  for (let waited = 0; kusto.runningQueries().length === 0 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  const [running] = kusto.runningQueries();
+  assert.ok(running, 'the query reached the cluster');
+  controller.abort();
+  await pending;
+  for (let waited = 0; kusto.cancellations.length === 0 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(kusto.cancellations[0]?.clientRequestId, running);
+  assert.equal(kusto.cancellations[0]?.wasRunning, true);
+  assert.deepEqual(kusto.runningQueries(), []);
+});
