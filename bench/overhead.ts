@@ -23,21 +23,28 @@ function request(body: unknown): Request {
 
 type Handler = (r: Request) => Promise<Response>;
 
+const BLOCK = 250;
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
+
 /**
- * Times several handlers on the same body, interleaved request by request, so
- * that drift in machine speed (shared, noisy hosts) hits all of them alike.
+ * Times several handlers on the same body in alternating blocks, so drift in
+ * machine speed (shared, noisy hosts) hits all of them alike; a GC between
+ * blocks (with --expose-gc) keeps one handler's garbage out of another's timings.
  */
 async function measureInterleaved(handlers: Record<string, Handler>, body: unknown, iterations: number): Promise<Record<string, LatencyStats>> {
   const names = Object.keys(handlers);
   for (let i = 0; i < Math.min(500, iterations); i++) for (const name of names) await (await handlers[name]!(request(body))).text();
   const samples = Object.fromEntries(names.map((name) => [name, new Float64Array(iterations)]));
-  for (let i = 0; i < iterations; i++) {
+  for (let offset = 0; offset < iterations; offset += BLOCK) {
     for (const name of names) {
-      const req = request(body);
-      const start = performance.now();
-      const response = await handlers[name]!(req);
-      await response.text();
-      samples[name]![i] = performance.now() - start;
+      collectGarbage?.();
+      for (let i = offset; i < Math.min(offset + BLOCK, iterations); i++) {
+        const req = request(body);
+        const start = performance.now();
+        const response = await handlers[name]!(req);
+        await response.text();
+        samples[name]![i] = performance.now() - start;
+      }
     }
   }
   return Object.fromEntries(
