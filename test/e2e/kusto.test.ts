@@ -104,6 +104,9 @@ test('every user query is read-only by request properties the query cannot overr
   assert.equal(query?.endpoint, 'v2-query');
   assert.equal(query?.options.request_readonly, true);
   assert.equal(query?.options.request_readonly_hardline, true);
+  for (const confinement of ['request_remote_entities_disabled', 'request_external_data_disabled', 'request_callout_disabled']) {
+    assert.equal(query?.options[confinement], true, confinement);
+  }
   assert.equal(query?.options.request_app_name, 'azure-mcp-functions');
   assert.match(String(query?.options.request_description), /^mcp tool=kusto_query caller=anonymous \(functionKey\) request=[0-9a-f]{32}$/);
   assert.match(query?.clientRequestId ?? '', /^azure-mcp-functions\.kusto_query;[0-9a-f-]{36}$/);

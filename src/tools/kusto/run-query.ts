@@ -12,6 +12,21 @@ import { requestDescription, type KustoTarget } from './common.ts';
 const ENGINE_MAX_BYTES = 16 * 1_048_576;
 const COUNT_TIMEOUT_SECONDS = 10;
 
+/**
+ * Sent with every user query. Read-only (hardline also turns off plugins that
+ * cannot guarantee it), and no reaching out from the cluster: no other
+ * clusters (`cluster('…')`), no `externaldata` URLs, no callouts such as
+ * `http_request`, so a query cannot make the cluster fetch from or leak to
+ * places the allow-list does not name.
+ */
+const CONFINEMENT_OPTIONS = {
+  request_readonly: true,
+  request_readonly_hardline: true,
+  request_remote_entities_disabled: true,
+  request_external_data_disabled: true,
+  request_callout_disabled: true,
+} as const;
+
 export const queryOutputSchema = z.object({
   cluster: z.string(),
   database: z.string(),
@@ -59,8 +74,7 @@ export async function runReadOnlyQuery(target: KustoTarget, query: ReadOnlyQuery
   const { kusto, cluster, database } = target;
   const clientRequestId = kusto.newRequestId(query.tool);
   const options = {
-    request_readonly: true,
-    request_readonly_hardline: true,
+    ...CONFINEMENT_OPTIONS,
     // Milliseconds: the SDK writes them as a timespan and sets its own client timeout a little above.
     servertimeout: query.timeoutSeconds * 1000,
     // One row beyond the budget tells us the result was cut.
@@ -144,7 +158,7 @@ async function countRows(target: KustoTarget, query: ReadOnlyQuery, ctx: ToolCon
       database: target.database,
       text: `${parameterDeclaration}${text}`,
       clientRequestId: target.kusto.newRequestId(`${query.tool}.count`),
-      options: { request_readonly: true, request_readonly_hardline: true, servertimeout: COUNT_TIMEOUT_SECONDS * 1000, request_app_name: target.kusto.appName },
+      options: { ...CONFINEMENT_OPTIONS, servertimeout: COUNT_TIMEOUT_SECONDS * 1000, request_app_name: target.kusto.appName },
       parameters: query.parameters,
       signal: AbortSignal.any([ctx.signal, AbortSignal.timeout((COUNT_TIMEOUT_SECONDS + 2) * 1000)]),
     });
