@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { kustoErrorResult } from '../../kusto/errors.ts';
 import { bracketName } from '../../kusto/identifiers.ts';
 import { splitStatements } from '../../kusto/statements.ts';
 import { defineTool } from '../define-tool.ts';
-import { clusterArgument, databaseArgument, resolveTarget, tableArgument } from './common.ts';
+import { clusterArgument, databaseArgument, tableArgument, withTarget } from './common.ts';
 import { queryOutputSchema, runReadOnlyQuery } from './run-query.ts';
 
 export const kustoSample = defineTool({
@@ -23,26 +22,20 @@ export const kustoSample = defineTool({
     .strict(),
   output: queryOutputSchema,
   async handler(args, ctx) {
-    const resolved = resolveTarget(ctx, args);
-    if (!resolved.ok) return resolved.result;
-    const target = resolved.value;
-    let text: string;
-    try {
-      text = `${bracketName('table', args.table)}\n| take ${args.rows}`;
-    } catch (error) {
-      return kustoErrorResult(error, { target: target.target, database: target.database });
-    }
-    return runReadOnlyQuery(
-      target,
-      {
-        tool: 'kusto_sample',
-        statements: splitStatements(text),
-        text,
-        maxRows: args.rows,
-        timeoutSeconds: target.kusto.settings.defaultTimeoutSeconds,
-        includeStats: false,
-      },
-      ctx,
-    );
+    return withTarget(ctx, args, async (target) => {
+      const text = `${bracketName('table', args.table)}\n| take ${args.rows}`;
+      return runReadOnlyQuery(
+        target,
+        {
+          tool: 'kusto_sample',
+          statements: splitStatements(text),
+          text,
+          maxRows: args.rows,
+          timeoutSeconds: target.kusto.settings.defaultTimeoutSeconds,
+          includeStats: false,
+        },
+        ctx,
+      );
+    });
   },
 });
