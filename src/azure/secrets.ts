@@ -22,7 +22,7 @@ export class SecretUnavailableError extends Error {
       status === 404
         ? `create the secret "${name}" in ${vaultUrl}`
         : status === 403 || status === 401
-          ? `grant the app's managed identity the "Key Vault Secrets User" role on ${vaultUrl}`
+          ? `grant the app's managed identity the "Key Vault Secrets User" role on ${vaultUrl}, and check that the secret is enabled`
           : `check that ${vaultUrl} is reachable from the app`;
     // Never include the value or the token; the status and name are enough to act on.
     super(`Key Vault secret "${name}" could not be read${status ? ` (HTTP ${status})` : ''}: ${hint}.`);
