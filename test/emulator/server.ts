@@ -231,8 +231,6 @@ interface Arrival {
   headers: Record<string, string>;
   body: Buffer;
   service: EmulatorService | undefined;
-  /** Aborted when the client goes away before the answer, like a real service noticing a dropped connection. */
-  signal: AbortSignal;
 }
 
 /**
@@ -242,16 +240,12 @@ interface Arrival {
  * whose recording is unfinished.
  */
 async function exchange(incoming: IncomingMessage, outgoing: ServerResponse, dispatch: Dispatch): Promise<void> {
-  const gone = new AbortController();
-  outgoing.on('close', () => {
-    if (!outgoing.writableFinished) gone.abort();
-  });
   try {
     const headers = flattenHeaders(incoming);
     const url = `https://${headers.host ?? ''}${incoming.url ?? '/'}`;
     const hostname = URL.canParse(url) ? new URL(url).hostname : undefined;
     const service = hostname === undefined ? undefined : dispatch.services.find((candidate) => candidate.matches(hostname));
-    const arrival: Arrival = { method: incoming.method ?? 'GET', url, headers, body: await readBody(incoming), service, signal: gone.signal };
+    const arrival: Arrival = { method: incoming.method ?? 'GET', url, headers, body: await readBody(incoming), service };
     const record: RecordedRequest = {
       service: service?.name ?? 'unknown',
       method: arrival.method,
@@ -274,7 +268,7 @@ async function exchange(incoming: IncomingMessage, outgoing: ServerResponse, dis
   }
 }
 
-async function respond({ method, url, headers, body, service, signal }: Arrival, { services, ctx, faults }: Dispatch): Promise<Response> {
+async function respond({ method, url, headers, body, service }: Arrival, { services, ctx, faults }: Dispatch): Promise<Response> {
   if (!URL.canParse(url)) return emulatorError(400, 'BadRequest', `Cannot build a URL from host '${headers.host ?? ''}'.`);
   const { hostname, pathname } = new URL(url);
   const serviceName = service?.name ?? 'unknown';
@@ -284,7 +278,7 @@ async function respond({ method, url, headers, body, service, signal }: Arrival,
   if (!service) return unknownHost(hostname, services);
   const hasBody = body.length > 0 && method !== 'GET' && method !== 'HEAD';
   try {
-    return await service.handle(new Request(url, { method, headers, body: hasBody ? new Uint8Array(body) : undefined, signal }), ctx);
+    return await service.handle(new Request(url, { method, headers, body: hasBody ? new Uint8Array(body) : undefined }), ctx);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return emulatorError(500, 'EmulatorServiceError', `${serviceName} failed: ${message}`);
