@@ -1,6 +1,6 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import type { ToolDefinition } from '../src/tools/define-tool.ts';
+import type { ToolContext, ToolDefinition } from '../src/tools/define-tool.ts';
 
 /**
  * The pattern the SDK's stateless examples (and most Functions samples) use:
@@ -25,4 +25,17 @@ export function naiveHandler(tools: readonly ToolDefinition[], runTool: (tool: T
       await server.close();
     }
   };
+}
+
+/** The same, running each tool's real handler with a fixed context and no backend services. */
+export function naiveHandlerFor(tools: readonly ToolDefinition[]) {
+  const context: ToolContext = {
+    caller: { authMode: 'functionKey' },
+    signal: new AbortController().signal,
+    requestId: 'naive',
+    protocolVersion: '2025-06-18',
+    services: {},
+    server: { name: 'naive', version: '1.0.0', authMode: 'functionKey', readOnly: true, toolsets: [...new Set(tools.map((t) => t.toolset))], toolNames: tools.map((t) => t.name) },
+  };
+  return naiveHandler(tools, (tool, args) => tool.handler(args as never, context));
 }

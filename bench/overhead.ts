@@ -2,8 +2,7 @@ import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { readBodyWithLimit } from '../src/core/body.ts';
 import { ALL_TOOLS } from '../src/tools/catalog.ts';
-import type { ServerFacts } from '../src/tools/define-tool.ts';
-import { naiveHandler } from './naive-server.ts';
+import { naiveHandlerFor } from './naive-server.ts';
 
 export interface LatencyStats {
   p50Ms: number;
@@ -70,17 +69,7 @@ async function baselineHandler(request: Request): Promise<Response> {
 /** Per-request MCP overhead of our handler against the naive per-request McpServer, same tools, no I/O. */
 export async function measureOverhead(iterations = 5000) {
   const app = createApp(loadConfig({}), { auditSink: discard });
-  const facts: ServerFacts = { name: 'bench', version: '1', authMode: 'functionKey', readOnly: true, toolsets: ['server'], toolNames: ALL_TOOLS.map((t) => t.name) };
-  const naive = naiveHandler(ALL_TOOLS, (tool, args) =>
-    tool.handler(args as never, {
-      caller: { authMode: 'functionKey' },
-      signal: new AbortController().signal,
-      requestId: 'bench',
-      protocolVersion: '2025-06-18',
-      services: {},
-      server: facts,
-    }),
-  );
+  const naive = naiveHandlerFor(ALL_TOOLS);
   const list = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} };
   const call = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'server_info_get', arguments: {} } };
   const handlers = { baseline: baselineHandler, ours: app.fetch, naive };

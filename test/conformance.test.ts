@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { ALL_TOOLS } from '../src/tools/catalog.ts';
-import { naiveHandler } from '../bench/naive-server.ts';
+import { naiveHandlerFor } from '../bench/naive-server.ts';
 import { memorySink } from './support/memory-sink.ts';
 
 /**
@@ -14,17 +14,7 @@ import { memorySink } from './support/memory-sink.ts';
  * what to do next); behaviour may not.
  */
 const ours = createApp(loadConfig({}), { auditSink: memorySink() }).fetch;
-const serverTools = ALL_TOOLS.filter((tool) => tool.toolset === 'server');
-const sdk = naiveHandler(serverTools, (tool, args) =>
-  tool.handler(args as never, {
-    caller: { authMode: 'functionKey' },
-    signal: new AbortController().signal,
-    requestId: 'conformance',
-    protocolVersion: '2025-06-18',
-    services: {},
-    server: { name: 'sdk', version: '1', authMode: 'functionKey', readOnly: true, toolsets: ['server'], toolNames: serverTools.map((t) => t.name) },
-  }),
-);
+const sdk = naiveHandlerFor(ALL_TOOLS.filter((tool) => tool.toolset === 'server'));
 
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 const rpc = (method: string, params?: unknown, id: number | string = 1) => JSON.stringify({ jsonrpc: '2.0', id, method, ...(params !== undefined && { params }) });
