@@ -127,6 +127,8 @@ export function createDispatcher(options: DispatcherOptions) {
     const started = performance.now();
     const tool = catalog.enabled.get(name);
     const disabledReason = catalog.disabled.get(name);
+    // A disabled tool is still described by its definition: its sensitive arguments stay redacted.
+    const definition = tool ?? catalog.known.get(name);
     let result: ToolResult;
     if (tool) {
       result = await runTool(tool, params?.arguments, context);
@@ -148,13 +150,13 @@ export function createDispatcher(options: DispatcherOptions) {
       userAgent: context.userAgent,
       protocolVersion: context.protocolVersion,
       tool: name.slice(0, 100),
-      toolset: tool?.toolset,
-      readOnly: tool?.annotations.readOnlyHint,
+      toolset: definition?.toolset,
+      readOnly: definition?.annotations.readOnlyHint,
       outcome: !result.isError ? 'success' : disabledReason ? 'denied' : 'error',
       durationMs: performance.now() - started,
       jsonRpcId: id,
       arguments: params?.arguments,
-      sensitiveArguments: tool?.sensitiveArguments ?? [],
+      sensitiveArguments: definition?.sensitiveArguments ?? [],
       resultBytes: Buffer.byteLength(json),
       details: audit,
     });

@@ -242,7 +242,8 @@ test('read-only mode hides write tools and refuses them as denied', async () => 
     description: 'Deletes.',
     toolset: 'server',
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-    input: z.object({}),
+    input: z.object({ confirmation: z.string() }),
+    sensitiveArguments: ['confirmation'],
     handler: async () => ({ content: [] }),
   });
   const catalog = buildToolCatalog({ toolsets: [], readOnly: true }, [writer]);
@@ -253,7 +254,7 @@ test('read-only mode hides write tools and refuses them as denied', async () => 
   const dispatcher = createDispatcher({ catalog, services: {}, auditor, server: { name: 's', version: '1', authMode: 'functionKey', readOnly: true, toolsets: [], toolNames: [] } });
   const controller = new AbortController();
   const response = JSON.parse(
-    (await dispatcher.dispatch(rpc('tools/call', { name: 'test_item_delete' }), {
+    (await dispatcher.dispatch(rpc('tools/call', { name: 'test_item_delete', arguments: { confirmation: 'CONFIRM-SECRET' } }), {
       caller: { authMode: 'functionKey' },
       requestId: 'r',
       protocolVersion: '2025-06-18',
@@ -264,4 +265,6 @@ test('read-only mode hides write tools and refuses them as denied', async () => 
   assert.match(response.result.content[0].text, /read-only mode/);
   await auditor.flush();
   assert.equal(sink.events[0]?.properties.outcome, 'denied');
+  assert.equal(sink.events[0]?.properties.readOnly, 'false');
+  assert.ok(!sink.events[0]?.properties.arguments?.includes('CONFIRM-SECRET'), 'a disabled tool keeps its sensitive arguments redacted');
 });

@@ -33,6 +33,8 @@ export interface CatalogOptions {
 }
 
 export interface ToolCatalog {
+  /** Every tool the product has, enabled or not (disabled ones are still audited by their definition). */
+  known: ReadonlyMap<string, ToolDefinition>;
   enabled: ReadonlyMap<string, ToolDefinition>;
   /** Tools that exist but are switched off here, with the reason a caller is told. */
   disabled: ReadonlyMap<string, string>;
@@ -81,5 +83,5 @@ export function buildToolCatalog(options: CatalogOptions, tools: readonly ToolDe
     }
   }
   const listResultJson = JSON.stringify({ tools: [...enabled.values()].map(toolDescriptor) });
-  return { enabled, disabled, toolsets: [...active].filter((id) => !options.unavailable?.has(id)), listResultJson };
+  return { known: new Map(tools.map((tool) => [tool.name, tool])), enabled, disabled, toolsets: [...active].filter((id) => !options.unavailable?.has(id)), listResultJson };
 }
