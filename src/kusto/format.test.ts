@@ -30,6 +30,7 @@ test('rows render as typed CSV with quoting only where needed', () => {
   const cut = renderRows(table, 10, 100);
   assert.equal(cut.shown, 2, 'the byte budget stops rendering');
   assert.equal(renderRows(table, 1, 10_000).shown, 1);
+  assert.equal(renderRows(table, 10, 20).shown, 0, 'a first row over the budget is not shown either');
 });
 
 test('datetimes stay ISO 8601 but lose zero padding', () => {

@@ -46,7 +46,8 @@ export function renderRows(table: KustoTable, maxRows: number, maxBytes: number)
     const row = table.rows[i] as unknown[];
     const line = table.columns.map((column, c) => csvCell(row[c], column.type)).join(',');
     const size = Buffer.byteLength(line) + 1;
-    if (bytes + size > maxBytes && lines.length > 0) break;
+    // Even a first row over the budget is left out: one giant cell must not flood the context.
+    if (bytes + size > maxBytes) break;
     lines.push(line);
     bytes += size;
   }

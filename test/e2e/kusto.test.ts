@@ -266,3 +266,15 @@ test('when the MCP client goes away mid-query, the query is cancelled on the clu
   assert.equal(kusto.cancellations[0]?.wasRunning, true);
   assert.deepEqual(kusto.runningQueries(), []);
 });
+
+test('the byte budget cuts rows and says so', async () => {
+  const result = await call('kusto_query', {
+    query: "StormEvents | extend Text = strcat(EventNarrative, ' / ', EpisodeNarrative, ' / ', EventNarrative, ' / ', EpisodeNarrative) | project EventId, Text | take 500",
+    maxRows: 500,
+  });
+  assert.equal(result.data.truncated, true);
+  assert.ok((result.data.rowCount as number) < 500);
+  assert.equal(result.data.totalRows, 500);
+  assert.match(result.text, /the 65,536-byte result budget was reached/);
+  assert.ok(Buffer.byteLength(result.text) < 65_536 + 1024);
+});

@@ -117,7 +117,7 @@ export async function runReadOnlyQuery(target: KustoTarget, query: ReadOnlyQuery
   const truncation = !truncated
     ? undefined
     : byteLimited && !rowLimited
-      ? `showing ${of} rows: the ${kusto.settings.maxResultBytes.toLocaleString('en-US')}-byte result budget was reached; project fewer columns or summarize`
+      ? `showing ${of} rows: the ${kusto.settings.maxResultBytes.toLocaleString('en-US')}-byte result budget was reached; project fewer or shorter columns (e.g. substring()) or summarize`
       : `showing ${of} rows (maxRows ${query.maxRows}); add filters, summarize, or project fewer columns${query.maxRows < kusto.settings.maxRows ? `, or raise maxRows (at most ${kusto.settings.maxRows})` : ''}`;
   const lines = [
     `cluster ${cluster.name} · database ${database} · ${truncation ?? `${rendered.shown} row${rendered.shown === 1 ? '' : 's'}`}`,
