@@ -72,7 +72,8 @@ test('concurrent requests are independent: 64 clients at once, every answer matc
 
 test('audit events reach stdout as JSON lines when Application Insights is not configured', async () => {
   await fetch(server.mcpUrl, { method: 'POST', headers: { ...MCP_HEADERS, origin: 'http://evil.example' }, body: '{}' });
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  const rejectionLogged = () => server.stdout().includes('"errorClass":"origin_not_allowed"');
+  for (let waited = 0; !rejectionLogged() && waited < 5000; waited += 25) await new Promise((resolve) => setTimeout(resolve, 25));
   const lines = server.stdout().trim().split('\n').map((line) => JSON.parse(line));
   assert.ok(lines.some((line) => line.event === 'mcp.tool.call' && line.tool === 'server_info_get'));
   assert.ok(lines.some((line) => line.event === 'mcp.request.rejected' && line.errorClass === 'origin_not_allowed'));
