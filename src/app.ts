@@ -48,6 +48,8 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
       ? createAppInsightsAuditSink({
           connectionString: config.appInsightsConnectionString,
           diskRetry: config.auditDiskRetry,
+          roleName: config.siteName ?? SERVER_NAME,
+          version: SERVER_VERSION,
           managedIdentityClientId: config.managedIdentityClientId,
           hasManagedIdentityEndpoint: config.hasManagedIdentityEndpoint,
         })

@@ -135,6 +135,8 @@ export interface AppConfig {
   managedIdentityClientId: string | undefined;
   /** True when running on Azure (App Service / Functions) or an emulation of it. */
   hasManagedIdentityEndpoint: boolean;
+  /** `WEBSITE_SITE_NAME`, set by the platform on Azure. */
+  siteName: string | undefined;
   kusto: KustoSettings;
 }
 
@@ -183,6 +185,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auditDiskRetry: s.AUDIT_DISK_RETRY,
     managedIdentityClientId: s.AZURE_CLIENT_ID,
     hasManagedIdentityEndpoint: Boolean(s.IDENTITY_ENDPOINT),
+    siteName: s.WEBSITE_SITE_NAME || undefined,
     kusto: {
       clusters: parseClusters(s.KUSTO_CLUSTERS).clusters,
       defaultCluster: s.KUSTO_DEFAULT_CLUSTER?.toLowerCase(),

@@ -8,4 +8,7 @@ export type FromWorker = { type: 'flushed'; id: number; error?: string } | { typ
 export interface WorkerSettings extends CredentialSettings {
   connectionString: string;
   diskRetry: boolean;
+  /** `ai.cloud.role` / `ai.application.ver` of every event (the site name on Azure). */
+  roleName: string;
+  version: string;
 }

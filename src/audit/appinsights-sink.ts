@@ -25,6 +25,8 @@ export function createAppInsightsAuditSink(options: AppInsightsSinkOptions): Aud
   const settings: WorkerSettings = {
     connectionString: options.connectionString,
     diskRetry: options.diskRetry,
+    roleName: options.roleName,
+    version: options.version,
     managedIdentityClientId: options.managedIdentityClientId,
     hasManagedIdentityEndpoint: options.hasManagedIdentityEndpoint,
   };

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createCredentialProvider } from '../azure/credential.ts';
+import { commonJsExports } from '../core/interop.ts';
 import type { FromWorker, ToWorker, WorkerSettings } from './appinsights-messages.ts';
 
 /**
@@ -41,13 +42,22 @@ async function drain() {
 }
 
 try {
-  const [sdk, credential] = await Promise.all([import('applicationinsights'), createCredentialProvider(settings)()]);
-  // CommonJS package: `default` is module.exports both under Node's loader and once bundled.
-  const { TelemetryClient } = sdk.default;
+  const [sdk, credential, resources] = await Promise.all([
+    import('applicationinsights'),
+    createCredentialProvider(settings)(),
+    import('@opentelemetry/resources'),
+  ]);
+  const { TelemetryClient } = commonJsExports(sdk);
+  const { resourceFromAttributes } = commonJsExports(resources);
   const telemetry = new TelemetryClient(settings.connectionString, { useGlobalProviders: false });
   // Entra-authenticated ingestion: works when the component has local (key) auth disabled.
   telemetry.config.aadTokenCredential = credential;
   telemetry.config.enableUseDiskRetryCaching = settings.diskRetry;
+  // Without a service name the exporter labels every event "unknown_service:node".
+  telemetry.config.azureMonitorOpenTelemetryOptions = {
+    ...telemetry.config.azureMonitorOpenTelemetryOptions,
+    resource: resourceFromAttributes({ 'service.name': settings.roleName, 'service.version': settings.version }),
+  };
   client = telemetry;
   draining = draining.then(drain);
 } catch (error) {

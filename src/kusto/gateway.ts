@@ -1,4 +1,5 @@
 import type { CredentialProvider } from '../azure/credential.ts';
+import { commonJsExports } from '../core/interop.ts';
 import type { KustoCluster } from './clusters.ts';
 import { parseKustoJson, parseV1, parseV2, type KustoTable, type QueryResult } from './frames.ts';
 import { requestIdLiteral } from './identifiers.ts';
@@ -103,7 +104,7 @@ export function createKustoGateway(options: KustoGatewayOptions): KustoGateway {
 
   const loadSdk = () =>
     (sdk ??= import('azure-kusto-data').then((module) => {
-      const loaded = ((module as { default?: Sdk }).default ?? module) as Sdk;
+      const loaded = commonJsExports(module) as Sdk;
       // The allow-list is the operator's statement of trust: make the SDK's endpoint check agree with it.
       loaded.kustoTrustedEndpoints.addTrustedHosts(
         options.clusters.map((cluster) => new loaded.MatchRule(new URL(cluster.url).hostname, true)),

@@ -66,6 +66,9 @@ test('audit events carry the documented fields', () => {
   assert.ok((success.measurements?.resultBytes ?? 0) > 0);
   const invalid = calls.find((e) => e.properties.errorClass === 'invalid_arguments');
   assert.match(invalid?.properties.arguments ?? '', /redacted secret-like len=\d+ fp=[0-9a-f]{16}/);
+  const tags = auditEnvelopes()[0]?.tags ?? {};
+  assert.equal(tags['ai.cloud.role'], 'azure-mcp-functions', 'events are attributed to the app, not "unknown_service"');
+  assert.match(tags['ai.application.ver'] ?? '', /^\d+\.\d+\.\d+/);
   const rejected = auditEnvelopes().map(eventData).find((e) => e.name === 'mcp.request.rejected');
   assert.equal(rejected?.properties.errorClass, 'origin_not_allowed');
   assert.equal(rejected?.properties.outcome, 'denied');
