@@ -52,14 +52,17 @@ const countif: AggregateBinder = (args, operator, pos) => {
   };
 };
 
+/** The numeric argument (and, for the `…if` forms, the predicate) of sum/avg, type-checked. */
+function numericArgument(name: string, conditional: boolean, args: Parameters<AggregateBinder>[0], operator: Parameters<AggregateBinder>[1], pos: Parameters<AggregateBinder>[2]) {
+  expectArgs(name, args, conditional ? 2 : 1, conditional ? 2 : 1, operator, pos);
+  const arg = args[0] as CompiledExpr;
+  expectNumeric(name, arg, operator, pos, true);
+  return { arg, read: arg.eval, predicate: conditional ? (args[1] as CompiledExpr).eval : undefined };
+}
+
 function sumBinder(conditional: boolean): AggregateBinder {
   return (args, operator, pos) => {
-    const name = conditional ? 'sumif' : 'sum';
-    expectArgs(name, args, conditional ? 2 : 1, conditional ? 2 : 1, operator, pos);
-    const arg = args[0] as CompiledExpr;
-    expectNumeric(name, arg, operator, pos, true);
-    const read = arg.eval;
-    const predicate = conditional ? (args[1] as CompiledExpr).eval : undefined;
+    const { arg, read, predicate } = numericArgument(conditional ? 'sumif' : 'sum', conditional, args, operator, pos);
     const type: KqlType = arg.type === 'real' || arg.type === 'dynamic' ? 'real' : arg.type === 'timespan' ? 'timespan' : 'long';
     return {
       type,
@@ -83,12 +86,7 @@ function sumBinder(conditional: boolean): AggregateBinder {
 
 function avgBinder(conditional: boolean): AggregateBinder {
   return (args, operator, pos) => {
-    const name = conditional ? 'avgif' : 'avg';
-    expectArgs(name, args, conditional ? 2 : 1, conditional ? 2 : 1, operator, pos);
-    const arg = args[0] as CompiledExpr;
-    expectNumeric(name, arg, operator, pos, true);
-    const read = arg.eval;
-    const predicate = conditional ? (args[1] as CompiledExpr).eval : undefined;
+    const { arg, read, predicate } = numericArgument(conditional ? 'avgif' : 'avg', conditional, args, operator, pos);
     return {
       type: arg.type === 'timespan' ? 'timespan' : 'real',
       create: () => {
