@@ -32,6 +32,8 @@ export function naiveHandlerFor(tools: readonly ToolDefinition[]) {
   const context: ToolContext = {
     caller: { authMode: 'functionKey' },
     signal: new AbortController().signal,
+    progress: () => undefined,
+    inputResponses: undefined,
     requestId: 'naive',
     protocolVersion: '2025-06-18',
     services: {},

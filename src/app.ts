@@ -6,11 +6,14 @@ import type { AuditSink } from './audit/events.ts';
 import { createStdoutAuditSink } from './audit/stdout-sink.ts';
 import { createCredentialProvider, type CredentialProvider } from './azure/credential.ts';
 import { createSecretProvider, keyVaultSecretReader, type SecretProvider } from './azure/secrets.ts';
-import { createDispatcher } from './core/dispatch.ts';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import { createMcpHandler, type FetchHandler } from './core/handler.ts';
-import { buildToolCatalog } from './tools/catalog.ts';
+import { createInflightRegistry } from './core/inflight.ts';
+import { createServerFactory } from './core/mcp-server.ts';
+import { createToolCallRunner } from './core/tool-call.ts';
+import { ALL_TOOLS, buildToolCatalog } from './tools/catalog.ts';
 import { createKustoServices } from './kusto/services.ts';
-import type { ServerFacts } from './tools/define-tool.ts';
+import type { ServerFacts, ToolDefinition } from './tools/define-tool.ts';
 import type { ToolServices } from './tools/services.ts';
 
 export const SERVER_NAME = 'azure-mcp-functions';
@@ -27,11 +30,23 @@ export interface App {
 export interface AppOverrides {
   auditSink?: AuditSink;
   credential?: CredentialProvider;
+  /** The tools the product has (default: all); tests add probes of the protocol edge here. */
+  tools?: readonly ToolDefinition[];
 }
 
-const INSTRUCTIONS =
-  'Governed, audited access to Azure data for this organization. Every call is logged with the caller identity. ' +
-  'Call server_info_get to see which tools are enabled and how the server sees you.';
+/** What the model is told about this server; only what is true in this deployment. */
+function instructionsFor(authMode: AppConfig['authMode']): string {
+  const who =
+    authMode === 'easyAuth'
+      ? 'Every tool call is audited with the identity of the signed-in caller.'
+      : 'Every tool call is audited; callers are admitted by a shared Functions key, so calls are not attributed to a person.';
+  return `Governed access to Azure data for this organization. ${who} Call server_info_get to see which tools are enabled and how the server sees you.`;
+}
+
+/** Keep-alive comments on event streams, below the idle timeouts of common proxies. */
+const SSE_KEEP_ALIVE_MS = 10_000;
+/** The cache hint on the tool list: it changes only with a deployment or a settings change. */
+const TOOLS_LIST_TTL_MS = 5 * 60_000;
 
 /**
  * The composition root: builds everything a request needs from the config,
@@ -61,7 +76,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
   });
   const unavailable = new Map<string, string>();
   if (config.kusto.clusters.length === 0) unavailable.set('kusto', 'no Kusto cluster is configured on this server (KUSTO_CLUSTERS)');
-  const catalog = buildToolCatalog({ toolsets: config.toolsets, readOnly: config.readOnly, unavailable });
+  const catalog = buildToolCatalog({ toolsets: config.toolsets, readOnly: config.readOnly, unavailable }, overrides.tools ?? ALL_TOOLS);
   const server: ServerFacts = {
     name: SERVER_NAME,
     version: SERVER_VERSION,
@@ -74,12 +89,21 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     ...(secrets && { secrets }),
     ...(config.kusto.clusters.length > 0 && { kusto: createKustoServices(config.kusto, credential, SERVER_NAME) }),
   };
-  const dispatcher = createDispatcher({ catalog, services, auditor, server, instructions: INSTRUCTIONS });
+  const createServer = createServerFactory({
+    info: { name: SERVER_NAME, title: 'Azure MCP Functions', version: SERVER_VERSION },
+    instructions: instructionsFor(config.authMode),
+    tools: catalog.descriptors,
+    toolsListCache: { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'public' },
+    runTool: createToolCallRunner({ catalog, services, auditor, server, progressIntervalMs: config.progressIntervalMs }),
+    jsonSchemaValidator: new AjvJsonSchemaValidator(),
+  });
   const fetch = createMcpHandler({
     authMode: config.authMode,
     allowedOrigins: config.allowedOrigins,
     maxBodyBytes: config.maxBodyBytes,
-    dispatcher,
+    keepAliveMs: SSE_KEEP_ALIVE_MS,
+    createServer,
+    inflight: createInflightRegistry(),
     auditor,
     server,
   });

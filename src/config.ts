@@ -56,6 +56,7 @@ const settingsSchema = z
     MCP_MAX_BODY_BYTES: positiveInt(1_048_576, 100 * 1_048_576),
     MCP_TOOLSETS: z.string().optional(),
     MCP_READ_ONLY: booleanSetting(true),
+    MCP_PROGRESS_INTERVAL_SECONDS: positiveInt(5, 10),
     KEY_VAULT_URL: httpsUrl.optional(),
     AUDIT_FINGERPRINT_SECRET_NAME: z
       .string()
@@ -126,6 +127,8 @@ export interface AppConfig {
   /** Toolset ids to expose; empty means each toolset's own default. */
   toolsets: string[];
   readOnly: boolean;
+  /** How often a running tool reports progress to a client that asked for it (at most 10 s). */
+  progressIntervalMs: number;
   keyVaultUrl: string | undefined;
   auditFingerprintSecretName: string | undefined;
   secretCacheTtlMs: number;
@@ -178,6 +181,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxBodyBytes: s.MCP_MAX_BODY_BYTES,
     toolsets: csv(s.MCP_TOOLSETS),
     readOnly: s.MCP_READ_ONLY,
+    progressIntervalMs: s.MCP_PROGRESS_INTERVAL_SECONDS * 1000,
     keyVaultUrl: s.KEY_VAULT_URL,
     auditFingerprintSecretName: s.AUDIT_FINGERPRINT_SECRET_NAME,
     secretCacheTtlMs: s.SECRET_CACHE_TTL_SECONDS * 1000,

@@ -5,11 +5,12 @@ import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { registerFunctions, type FunctionsRegistrar } from './functions-registration.ts';
 import { memorySink } from '../test/support/memory-sink.ts';
+import { probeTools } from '../test/support/probe-tools.ts';
 
 // @azure/functions is CommonJS without static named exports.
-const { HttpRequest, InvocationContext } = functions;
+const { HttpRequest, HttpResponse, InvocationContext } = functions;
 
-function register(env: Record<string, string> = {}) {
+function register(env: Record<string, string> = {}, probes = probeTools()) {
   const registrations = new Map<string, HttpFunctionOptions>();
   const terminateHooks: Array<() => unknown> = [];
   const registrar = {
@@ -18,15 +19,20 @@ function register(env: Record<string, string> = {}) {
   } as unknown as FunctionsRegistrar;
   const config = loadConfig(env);
   const sink = memorySink();
-  registerFunctions(registrar, createApp(config, { auditSink: sink }), config.authMode);
-  return { registrations, terminateHooks, sink };
+  registerFunctions(registrar, createApp(config, { auditSink: sink, tools: probes.tools }), config.authMode);
+  return { registrations, terminateHooks, sink, probe: probes.control };
+}
+
+/** Calls the registered handler and wraps its answer in the library's HttpResponse, as the worker does before sending it. */
+async function respond(options: HttpFunctionOptions | undefined, init: ConstructorParameters<typeof functions.HttpRequest>[0]) {
+  assert.ok(options);
+  const result = (await options.handler(new HttpRequest(init), new InvocationContext({ functionName: 'mcp' }))) as HttpResponseInit;
+  return new HttpResponse(result);
 }
 
 async function invoke(options: HttpFunctionOptions | undefined, init: ConstructorParameters<typeof functions.HttpRequest>[0]) {
-  assert.ok(options);
-  const result = (await options.handler(new HttpRequest(init), new InvocationContext({ functionName: 'mcp' }))) as HttpResponseInit;
-  const body = result.body instanceof Uint8Array ? Buffer.from(result.body).toString('utf8') : '';
-  return { ...result, text: body };
+  const response = await respond(options, init);
+  return { status: response.status, headers: Object.fromEntries(response.headers), text: await response.text() };
 }
 
 test('registers /mcp with the auth level of the auth mode and an anonymous /health', () => {
@@ -47,12 +53,12 @@ test('the registered handler serves MCP through the Functions HttpRequest class'
     body: { string: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) },
   });
   assert.equal(response.status, 200);
-  assert.equal((response.headers as Record<string, string>)['content-type'], 'application/json');
+  assert.equal(response.headers['content-type'], 'application/json');
   assert.match(response.text, /"name":"server_info_get"/);
 
   const notAllowed = await invoke(registrations.get('mcp'), { method: 'GET', url: 'https://app.azurewebsites.net/mcp' });
   assert.equal(notAllowed.status, 405);
-  assert.equal((notAllowed.headers as Record<string, string>).allow, 'POST');
+  assert.equal(notAllowed.headers.allow, 'POST');
 
   const health = await invoke(registrations.get('health'), { method: 'GET', url: 'https://app.azurewebsites.net/health' });
   assert.equal(health.status, 200);
@@ -91,4 +97,39 @@ test('the terminate hook flushes audit events', async () => {
   await terminateHooks[0]?.();
   assert.equal(sink.events.length, 1);
   assert.equal(sink.events[0]?.properties.tool, 'server_info_get');
+});
+
+test('the adapter streams: progress of a running call leaves through the library\'s HttpResponse before the call ends', { timeout: 10_000 }, async () => {
+  const { registrations, probe } = register({ MCP_PROGRESS_INTERVAL_SECONDS: '1' });
+  const control = probe();
+  const response = await respond(registrations.get('mcp'), {
+    method: 'POST',
+    url: 'https://app.azurewebsites.net/mcp',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' },
+    body: { string: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'probe_wait', arguments: {}, _meta: { progressToken: 't' } } }) },
+  });
+  assert.equal(response.headers.get('content-type'), 'text/event-stream');
+  // The worker's proxy writes each chunk as the body yields it (sendProxyResponse iterates body.values()).
+  const chunks = response.body!.values();
+  let seen = '';
+  while (!seen.includes('notifications/progress')) {
+    const next = await chunks.next();
+    assert.equal(next.done, false, 'the stream ended before any progress');
+    seen += Buffer.from(next.value as Uint8Array).toString('utf8');
+  }
+  assert.doesNotMatch(seen, /"released"/, 'progress arrived while the call was still running');
+  control.release();
+  for (let next = await chunks.next(); !next.done; next = await chunks.next()) seen += Buffer.from(next.value as Uint8Array).toString('utf8');
+  assert.match(seen, /"text":"released"/);
+});
+
+test('the request body reaches the core handler as a stream, so the body limit holds on Functions too', async () => {
+  const { registrations } = register({ MCP_MAX_BODY_BYTES: '1024' });
+  const tooBig = await invoke(registrations.get('mcp'), {
+    method: 'POST',
+    url: 'https://app.azurewebsites.net/mcp',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: { string: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(4096) } }) },
+  });
+  assert.equal(tooBig.status, 413);
 });

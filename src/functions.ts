@@ -6,4 +6,6 @@ import { registerFunctions } from './functions-registration.ts';
 /** Azure Functions entry (package.json `main`). A bad setting throws here, so the host reports it at start. */
 const config = loadConfig();
 // @azure/functions is CommonJS without static named exports, hence the default import.
+// Streamed bodies: progress for long calls reaches the client while they run, and uploads are read as they arrive.
+functions.app.setup({ enableHttpStream: true });
 registerFunctions(functions.app, createApp(config), config.authMode);

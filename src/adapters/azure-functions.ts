@@ -1,19 +1,27 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { FetchHandler } from '../core/handler.ts';
 
-/** Functions `HttpRequest` (an undici request of the library's own) → global web `Request`. */
-export async function toWebRequest(request: HttpRequest): Promise<Request> {
-  const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+/**
+ * Functions `HttpRequest` → global web `Request`. The body stays a stream
+ * (with `enableHttpStream` the host hands it over as it arrives), so the core
+ * handler's body limit stops reading an oversized upload early.
+ */
+export function toWebRequest(request: HttpRequest): Request {
+  const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body !== null;
   return new Request(request.url, {
     method: request.method,
     headers: new Headers([...request.headers]),
-    body: hasBody ? await request.arrayBuffer() : undefined,
-  });
+    ...(hasBody && { body: request.body as ReadableStream<Uint8Array>, duplex: 'half' }),
+  } as RequestInit);
 }
 
-export async function toResponseInit(response: Response): Promise<HttpResponseInit> {
-  const body = response.body ? new Uint8Array(await response.arrayBuffer()) : undefined;
-  return { status: response.status, headers: Object.fromEntries(response.headers), ...(body && { body }) };
+/** Web `Response` → `HttpResponseInit`, the body passed on as a stream (progress events reach the client as they are sent). */
+export function toResponseInit(response: Response): HttpResponseInit {
+  return {
+    status: response.status,
+    headers: Object.fromEntries(response.headers),
+    ...(response.body && { body: response.body as HttpResponseInit['body'] }),
+  };
 }
 
 /**
@@ -25,7 +33,7 @@ export function functionsHandler(fetch: FetchHandler) {
   return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
     let webRequest: Request;
     try {
-      webRequest = await toWebRequest(request);
+      webRequest = toWebRequest(request);
     } catch {
       return { status: 400, jsonBody: { error: 'The request could not be read.' } };
     }

@@ -130,6 +130,7 @@ export function createAuditor(options: AuditorOptions): Auditor {
             target: details.target,
             upstreamRequestId: details.upstreamRequestId,
             truncated: details.truncated === undefined ? undefined : String(details.truncated),
+            resultType: details.resultType,
             queryText: details.queryText === undefined ? undefined : capped(details.queryText, MAX_QUERY_TEXT),
             arguments: summarizeArguments(facts.arguments, facts.sensitiveArguments, fingerprinterFor(key)),
           }),

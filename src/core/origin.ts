@@ -4,7 +4,8 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
  * DNS-rebinding defence: a browser always sends `Origin` on cross-site
  * requests, so a page on a foreign site that rebinds its name to this server
  * is refused here. Requests without `Origin` (non-browser MCP clients) pass;
- * loopback origins pass because the local host only listens on loopback.
+ * loopback origins pass because a browser on the user's own machine is the
+ * local client (MCP Inspector). `null` (sandboxed frames, file pages) is refused.
  */
 export function isOriginAllowed(origin: string | null, allowed: readonly string[]): boolean {
   if (origin === null) return true;
@@ -18,21 +19,48 @@ export function isOriginAllowed(origin: string | null, allowed: readonly string[
   }
 }
 
-/** CORS headers for an allowed browser origin (MCP Inspector's direct mode, web clients). */
+/** What MCP clients send: auth, the MCP headers of both eras, resumption, Functions keys, Inspector's proxy header. */
+const ALLOWED_REQUEST_HEADERS = [
+  'authorization',
+  'content-type',
+  'accept',
+  'mcp-protocol-version',
+  'mcp-method',
+  'mcp-name',
+  'mcp-session-id',
+  'last-event-id',
+  'x-functions-key',
+  'x-custom-auth-headers',
+];
+const EXPOSED_HEADERS = 'www-authenticate, x-request-id, mcp-protocol-version, mcp-session-id';
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+
+/**
+ * CORS for an origin that passed `isOriginAllowed`, on every answer (errors
+ * included, or a browser client only sees "Failed to fetch"). Never call it
+ * for a refused origin: echoing one would let that page read the answer.
+ */
 export function corsHeaders(origin: string | null): Record<string, string> {
   if (origin === null) return {};
-  return {
-    'access-control-allow-origin': origin,
-    'access-control-expose-headers': 'mcp-protocol-version, x-request-id',
-    vary: 'Origin',
-  };
+  return { 'access-control-allow-origin': origin, 'access-control-expose-headers': EXPOSED_HEADERS, vary: 'Origin' };
 }
 
-export function preflightHeaders(origin: string): Record<string, string> {
+/**
+ * Preflight for an allowed origin. Besides the MCP headers it allows whatever
+ * custom headers the client asks for (Inspector's direct mode lets users add
+ * any): the origin is already trusted, and a header grants nothing by itself.
+ */
+export function preflightHeaders(origin: string, requested: string | null): Record<string, string> {
+  const headers = new Set(ALLOWED_REQUEST_HEADERS);
+  for (const name of (requested ?? '').split(',')) {
+    const normalized = name.trim().toLowerCase();
+    if (HEADER_NAME.test(normalized) && normalized.length <= 100 && headers.size < 64) headers.add(normalized);
+  }
   return {
     ...corsHeaders(origin),
-    'access-control-allow-methods': 'POST, OPTIONS',
-    'access-control-allow-headers': 'content-type, accept, authorization, mcp-protocol-version, mcp-session-id, x-functions-key',
+    'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
+    'access-control-allow-headers': [...headers].join(', '),
     'access-control-max-age': '600',
+    vary: 'Origin, Access-Control-Request-Headers',
   };
 }

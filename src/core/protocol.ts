@@ -1,23 +1,12 @@
 /**
- * MCP protocol constants. They mirror `@modelcontextprotocol/sdk/types.js`
- * (a unit test keeps them equal) but are defined here because importing that
- * module builds hundreds of zod schemas (~100 ms), which would dominate cold
- * start; everything else from the SDK is imported as types only.
+ * MCP protocol facts the edge needs. The protocol itself is the SDK's
+ * (`@modelcontextprotocol/server`); these come from it or from the
+ * 2026-07-28 specification's error codes.
  */
-export const LATEST_PROTOCOL_VERSION = '2025-11-25';
-export const DEFAULT_NEGOTIATED_PROTOCOL_VERSION = '2025-03-26';
-export const SUPPORTED_PROTOCOL_VERSIONS: readonly string[] = [
-  LATEST_PROTOCOL_VERSION,
-  '2025-06-18',
-  '2025-03-26',
-  '2024-11-05',
-  '2024-10-07',
-];
+export { DEFAULT_NEGOTIATED_PROTOCOL_VERSION, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 
-/** JSON-RPC batches were removed from MCP in 2025-06-18. */
-export function allowsBatches(protocolVersion: string): boolean {
-  return protocolVersion < '2025-06-18';
-}
+/** The revision without `initialize`: per-request `_meta` envelope, `server/discover`. */
+export const MODERN_PROTOCOL_VERSION = '2026-07-28';
 
 export const ErrorCode = {
   ParseError: -32700,
@@ -25,6 +14,45 @@ export const ErrorCode = {
   MethodNotFound: -32601,
   InvalidParams: -32602,
   InternalError: -32603,
-  /** Transport-level refusals, as the SDK's transport uses it. */
+  /** Transport-level refusals, as the SDK's transports use it. */
   ServerError: -32000,
+  /** 2026-07-28: `Mcp-Method`/`Mcp-Name` headers disagree with the body. */
+  HeaderMismatch: -32020,
+  MissingClientCapability: -32021,
+  UnsupportedProtocolVersion: -32022,
 } as const;
+
+const REASON_BY_CODE: Record<number, string> = {
+  [ErrorCode.ParseError]: 'parse_error',
+  [ErrorCode.InvalidRequest]: 'invalid_request',
+  [ErrorCode.MethodNotFound]: 'method_not_found',
+  [ErrorCode.InvalidParams]: 'invalid_params',
+  [ErrorCode.InternalError]: 'internal_error',
+  [ErrorCode.HeaderMismatch]: 'header_mismatch',
+  [ErrorCode.MissingClientCapability]: 'missing_client_capability',
+  [ErrorCode.UnsupportedProtocolVersion]: 'unsupported_protocol_version',
+};
+
+const REASON_BY_STATUS: Record<number, string> = {
+  404: 'not_found',
+  405: 'method_not_allowed',
+  406: 'not_acceptable',
+  413: 'body_too_large',
+  415: 'unsupported_media_type',
+};
+
+/** A machine-readable reason for an HTTP-level refusal the SDK answered, for the audit event. */
+export async function rejectionReason(response: Response): Promise<string> {
+  let code: number | undefined;
+  let message = '';
+  try {
+    const body = (await response.clone().json()) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof body.error?.code === 'number') code = body.error.code;
+    if (typeof body.error?.message === 'string') message = body.error.message;
+  } catch {
+    // Not a JSON-RPC error body: the status alone says it.
+  }
+  // The 2025-era transport answers an unknown MCP-Protocol-Version header with the generic server error code.
+  if (code === ErrorCode.ServerError && /unsupported protocol version/i.test(message)) return 'unsupported_protocol_version';
+  return REASON_BY_STATUS[response.status] ?? (code !== undefined ? REASON_BY_CODE[code] : undefined) ?? `http_${response.status}`;
+}

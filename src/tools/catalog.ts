@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/server';
 import type { ToolDefinition } from './define-tool.ts';
 import { TOOLSETS } from './toolsets.ts';
 import { serverInfoGet } from './server/info-get.ts';
@@ -39,8 +39,8 @@ export interface ToolCatalog {
   /** Tools that exist but are switched off here, with the reason a caller is told. */
   disabled: ReadonlyMap<string, string>;
   toolsets: readonly string[];
-  /** `{"tools":[…]}` serialized once; tools/list splices it into each response. */
-  listResultJson: string;
+  /** The `tools/list` descriptors, JSON Schemas included, built once. */
+  descriptors: Tool[];
 }
 
 export function toolDescriptor(tool: ToolDefinition): Tool {
@@ -82,6 +82,11 @@ export function buildToolCatalog(options: CatalogOptions, tools: readonly ToolDe
       enabled.set(tool.name, tool);
     }
   }
-  const listResultJson = JSON.stringify({ tools: [...enabled.values()].map(toolDescriptor) });
-  return { known: new Map(tools.map((tool) => [tool.name, tool])), enabled, disabled, toolsets: [...active].filter((id) => !options.unavailable?.has(id)), listResultJson };
+  return {
+    known: new Map(tools.map((tool) => [tool.name, tool])),
+    enabled,
+    disabled,
+    toolsets: [...active].filter((id) => !options.unavailable?.has(id)),
+    descriptors: [...enabled.values()].map(toolDescriptor),
+  };
 }

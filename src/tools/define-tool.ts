@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, InputRequiredResult, ToolAnnotations } from '@modelcontextprotocol/server';
 import type { CallerIdentity } from '../core/caller.ts';
 import type { ToolServices } from './services.ts';
 
@@ -27,12 +27,21 @@ export interface ToolAuditDetails {
   truncated?: boolean;
   /** Query text sent upstream (parameter values are never part of it). */
   queryText?: string;
+  /** Set when the call ended asking the client for input (`input_required`) rather than with a result. */
+  resultType?: 'input_required';
 }
 
 export interface ToolResult extends CallToolResult {
   /** Stripped before the result is sent; feeds the audit event. */
   audit?: ToolAuditDetails;
 }
+
+/**
+ * A tool that needs something from the client first (a confirmation, a
+ * choice) returns this, built with the SDK's `inputRequired(...)`; the client
+ * answers and calls the tool again with `ctx.inputResponses` filled in.
+ */
+export type ToolInputRequired = InputRequiredResult & { audit?: ToolAuditDetails };
 
 export interface ServerFacts {
   name: string;
@@ -45,8 +54,22 @@ export interface ServerFacts {
 
 export interface ToolContext {
   caller: CallerIdentity;
-  /** Aborted when the client goes away or the server shuts down. */
+  /**
+   * Aborted when the call is cancelled: the client closes the response stream
+   * (disconnects), or sends `notifications/cancelled` for it to this instance.
+   */
   signal: AbortSignal;
+  /**
+   * Tells the client what the call is doing now ("query running on cluster
+   * help"). Sent as a progress notification when the client asked for
+   * progress, repeated as a heartbeat while the call runs; a no-op otherwise.
+   */
+  progress(message: string): void;
+  /**
+   * Answers to an earlier `inputRequired(...)` result of this tool, keyed as
+   * the tool named them. Client input: validate it (`acceptedContent`).
+   */
+  inputResponses: Readonly<Record<string, unknown>> | undefined;
   /** Correlation id of this HTTP request (also in the audit event). */
   requestId: string;
   protocolVersion: string;
@@ -66,7 +89,7 @@ export interface ToolDefinition<Input extends z.ZodObject = z.ZodObject> {
   output?: z.ZodObject;
   /** Argument names whose values never reach the audit log (only length and a keyed fingerprint). */
   sensitiveArguments?: ReadonlyArray<keyof z.infer<Input> & string>;
-  handler(args: z.infer<Input>, ctx: ToolContext): Promise<ToolResult>;
+  handler(args: z.infer<Input>, ctx: ToolContext): Promise<ToolResult | ToolInputRequired>;
 }
 
 /** Identity function that fixes the handler's argument type from the schema. */

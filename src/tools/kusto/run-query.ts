@@ -88,6 +88,7 @@ export async function runReadOnlyQuery(target: KustoTarget, query: ReadOnlyQuery
   let table: KustoTable;
   let partialErrors: string[];
   let stats: QueryStats | undefined;
+  ctx.progress(`query running on ${cluster.name}/${database} (time limit ${query.timeoutSeconds} s)`);
   try {
     const result = await kusto.gateway.query({
       cluster,
@@ -151,6 +152,7 @@ export async function runReadOnlyQuery(target: KustoTarget, query: ReadOnlyQuery
 async function countRows(target: KustoTarget, query: ReadOnlyQuery, ctx: ToolContext): Promise<number | undefined> {
   const text = countQuery(query.statements);
   if (!text) return undefined;
+  ctx.progress(`the result was cut at ${query.maxRows} rows; counting the full result`);
   const parameterDeclaration = query.text.startsWith('declare query_parameters') ? `${query.text.slice(0, query.text.indexOf(';') + 1)}\n` : '';
   try {
     const result = await target.kusto.gateway.query({

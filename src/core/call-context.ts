@@ -1,0 +1,16 @@
+import type { CallerIdentity } from './caller.ts';
+import type { Cancellation, JsonRpcId } from './inflight.ts';
+
+/** What our edge knows about one HTTP request, handed to the SDK server built for it. */
+export interface CallContext {
+  caller: CallerIdentity;
+  /** Our correlation id for this HTTP request (also in the audit event and `x-request-id`). */
+  requestId: string;
+  userAgent: string | undefined;
+  /** The MCP revision the request was sent under (header, or the 2025-03-26 default). */
+  protocolVersion: string;
+  /** Aborted when the HTTP client disconnects (where the host can tell). */
+  readonly signal: AbortSignal;
+  /** Makes a call cancellable by `notifications/cancelled` while it runs. */
+  cancellation(id: JsonRpcId): Cancellation;
+}
