@@ -1,11 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { BASE_HEADERS, toolsList } from './requests.ts';
 
 export const SERVER_ENTRY = fileURLToPath(new URL('../dist/server.js', import.meta.url));
 
-const TOOLS_LIST = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
-export const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+/** The cold-start probe: a 2025-era tools/list, what today's clients send first after connecting. */
+const TOOLS_LIST = toolsList('2025-11-25');
+export const MCP_HEADERS = BASE_HEADERS;
+
+/**
+ * A deployment as it runs in Azure: a Kusto cluster configured, so every tool
+ * is listed. Never contacted: cold start, tools/list and server_info_get make
+ * no backend call.
+ */
+export const DEPLOYMENT_ENV: Record<string, string> = { KUSTO_CLUSTERS: 'bench=https://bench.kusto.windows.net/Samples' };
 
 export function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -14,7 +23,7 @@ export function rssBytes(pid: number): number {
 }
 
 /** Starts dist/server.js and resolves when /mcp has answered tools/list, with the time that took. */
-export async function startServer(port: number, env: Record<string, string> = {}): Promise<{ child: ChildProcess; coldStartMs: number; url: string }> {
+export async function startServer(port: number, env: Record<string, string> = DEPLOYMENT_ENV): Promise<{ child: ChildProcess; coldStartMs: number; url: string }> {
   const url = `http://127.0.0.1:${port}/mcp`;
   const started = performance.now();
   // Only PATH and what the caller passes: no Azure settings leak in from the shell.
@@ -22,7 +31,7 @@ export async function startServer(port: number, env: Record<string, string> = {}
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
     try {
-      const response = await fetch(url, { method: 'POST', headers: MCP_HEADERS, body: TOOLS_LIST });
+      const response = await fetch(url, { method: 'POST', headers: TOOLS_LIST.headers, body: TOOLS_LIST.body });
       await response.text();
       if (response.ok) return { child, coldStartMs: performance.now() - started, url };
     } catch {

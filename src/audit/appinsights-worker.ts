@@ -41,6 +41,17 @@ async function drain() {
   while (client && queue.length > 0) await handle(queue.shift() as ToWorker, client);
 }
 
+// No statsbeat (the SDK's own usage metrics, sent to Microsoft). Off any
+// recognised host (FUNCTIONS_WORKER_RUNTIME, WEBSITE_SITE_NAME, AKS) statsbeat
+// asks the VM metadata service (http://169.254.169.254, IMDS) what machine
+// it runs on: a useless probe where identity comes from IDENTITY_ENDPOINT, a
+// 5 s hang or a firewall alert elsewhere. In @azure/monitor-opentelemetry-exporter
+// only APPLICATION_INSIGHTS_NO_STATSBEAT turns it off (read in each exporter's
+// constructor, so before the first TelemetryClient call);
+// APPLICATIONINSIGHTS_STATSBEAT_DISABLED only drops the non-essential counters.
+// A worker's process.env is its own copy: this does not reach the main thread.
+process.env.APPLICATION_INSIGHTS_NO_STATSBEAT = 'true';
+
 try {
   const [sdk, credential, resources] = await Promise.all([
     import('applicationinsights'),

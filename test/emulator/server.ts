@@ -160,6 +160,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       NODE_OPTIONS: `--import=${DNS_PRELOAD_PATH}`,
       APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true',
       APPLICATIONINSIGHTS_SDKSTATS_DISABLED: 'true',
+      // The switch the exporter (beta.47) actually reads to turn statsbeat off, and with it
+      // its probe of the VM metadata service (169.254.169.254); the one above only drops
+      // non-essential counters. The product's worker sets it too (appinsights-worker.ts).
+      APPLICATION_INSIGHTS_NO_STATSBEAT: 'true',
     }),
     close: () => closeServer(server),
   };

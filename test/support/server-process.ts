@@ -4,6 +4,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 export const SERVER_ENTRY = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
+const FUNCTIONS_HOST = fileURLToPath(new URL('./functions-host-main.ts', import.meta.url));
+/** The key the stand-in Functions host checks on authLevel "function" routes. */
+export const TEST_FUNCTION_KEY = 'test-function-key';
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -22,7 +25,20 @@ export interface ServerProcess {
  * from the test process's environment except what is passed.
  */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
+  return startProcess([SERVER_ENTRY], env);
+}
+
+/**
+ * The built Functions entry (dist/functions.js) behind a stand-in for the
+ * Functions host (test/support/functions-host-main.ts); requests to /mcp need
+ * `x-functions-key: TEST_FUNCTION_KEY` in functionKey mode, as on Azure.
+ */
+export async function startFunctionsHostProcess(env: Record<string, string>): Promise<ServerProcess> {
+  return startProcess(['--import', 'tsx', FUNCTIONS_HOST], { TEST_FUNCTIONS_HOST_KEY: TEST_FUNCTION_KEY, ...env });
+}
+
+async function startProcess(args: string[], env: Record<string, string>): Promise<ServerProcess> {
+  const child = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -52,10 +68,10 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   };
 }
 
-/** An official MCP SDK client connected over streamable HTTP. */
-export async function connectClient(mcpUrl: string, name = 'e2e-test'): Promise<Client> {
+/** An official MCP SDK v1 client (2025 era) connected over streamable HTTP. */
+export async function connectClient(mcpUrl: string, name = 'e2e-test', headers: Record<string, string> = {}): Promise<Client> {
   const client = new Client({ name, version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl)));
+  await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), { requestInit: { headers } }));
   return client;
 }
 
