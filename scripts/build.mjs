@@ -2,7 +2,7 @@
 // loaded chunks, so a cold start reads a few files instead of thousands and
 // Azure SDKs are only evaluated when first used.
 import { build } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 
 const banner = [
   "import { createRequire as __mcpCreateRequire } from 'node:module';",
@@ -13,14 +13,17 @@ const banner = [
   'const __dirname = __mcpDirname(__filename);',
 ].join('\n');
 
-await rm('dist', { recursive: true, force: true });
+// Built beside dist/ and swapped in at the end: a failed build leaves the old one, and processes
+// started from dist/ while a build runs never see it half-written.
+const staging = `.dist-${process.pid}`;
+await rm(staging, { recursive: true, force: true });
 const result = await build({
   entryPoints: {
     server: 'src/server.ts',
     functions: 'src/functions.ts',
     'appinsights-worker': 'src/audit/appinsights-worker.ts',
   },
-  outdir: 'dist',
+  outdir: staging,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -35,5 +38,9 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 });
+const retired = `.dist-old-${process.pid}`;
+await rename('dist', retired).catch(() => undefined);
+await rename(staging, 'dist');
+await rm(retired, { recursive: true, force: true });
 const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
 console.error(`built dist/ (${(bytes / 1_048_576).toFixed(1)} MB)`);
