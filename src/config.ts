@@ -119,6 +119,11 @@ const settingsSchema = z
     // Run even when a field already failed, so one start-up error lists every bad setting.
   }, { when: () => true });
 
+/** Every app setting this code reads (the deployment in infra/ must set or document each). */
+export const SETTING_NAMES: readonly string[] = Object.keys(settingsSchema.shape);
+/** Settings the platform provides (App Service / Functions); never set by a deployment. */
+export const PLATFORM_SETTING_NAMES: readonly string[] = ['IDENTITY_ENDPOINT', 'WEBSITE_SITE_NAME', 'WEBSITE_AUTH_ENABLED'];
+
 export interface AppConfig {
   authMode: AuthMode;
   /** Exact origins allowed besides loopback ones; `*` is not accepted. */
