@@ -1,0 +1,78 @@
+// Parameters for infra/main.bicep. Every value can come from the environment,
+// so the same file serves `azd up` (azd passes its environment: `azd env set
+// KUSTO_CLUSTERS ...`) and `az deployment sub create` (export the variables
+// first). The second argument of readEnvironmentVariable is the default used
+// when the variable is not set; it equals main.bicep's own default (checked by
+// test/infra/bicep.test.ts). List-valued variables are comma-separated.
+//
+// Parameter meanings: main.bicep's @description of each. docs/deploy.md has
+// the walkthrough.
+using './main.bicep'
+
+// --- Core ---------------------------------------------------------------------
+// Set by azd (azd env new / azd up); export them yourself for az deployment.
+param environmentName = readEnvironmentVariable('AZURE_ENV_NAME', 'mcp')
+param location = readEnvironmentVariable('AZURE_LOCATION', 'eastus2')
+// Empty: rg-<environmentName>. azd records the group it deployed to here.
+param resourceGroupName = readEnvironmentVariable('AZURE_RESOURCE_GROUP', '')
+param functionAppName = readEnvironmentVariable('MCP_FUNCTION_APP_NAME', '')
+
+// --- Scale (Flex Consumption) ---------------------------------------------------
+param maximumInstanceCount = int(readEnvironmentVariable('FLEX_MAXIMUM_INSTANCE_COUNT', '40'))
+param instanceMemoryMB = int(readEnvironmentVariable('FLEX_INSTANCE_MEMORY_MB', '2048'))
+param httpPerInstanceConcurrency = int(readEnvironmentVariable('FLEX_HTTP_PER_INSTANCE_CONCURRENCY', '16'))
+param alwaysReadyInstanceCount = int(readEnvironmentVariable('FLEX_ALWAYS_READY_INSTANCES', '0'))
+
+// --- Server settings (same names as the app settings they become) ---------------
+param authMode = readEnvironmentVariable('MCP_AUTH_MODE', 'functionKey')
+param readOnly = bool(readEnvironmentVariable('MCP_READ_ONLY', 'true'))
+param toolsets = empty(readEnvironmentVariable('MCP_TOOLSETS', '')) ? [] : split(readEnvironmentVariable('MCP_TOOLSETS', ''), ',')
+param allowedOrigins = empty(readEnvironmentVariable('MCP_ALLOWED_ORIGINS', '')) ? [] : split(readEnvironmentVariable('MCP_ALLOWED_ORIGINS', ''), ',')
+param maxBodyBytes = int(readEnvironmentVariable('MCP_MAX_BODY_BYTES', '1048576'))
+param progressIntervalSeconds = int(readEnvironmentVariable('MCP_PROGRESS_INTERVAL_SECONDS', '5'))
+// e.g. help=https://help.kusto.windows.net/Samples
+param kustoClusters = readEnvironmentVariable('KUSTO_CLUSTERS', '')
+param kustoDefaultCluster = readEnvironmentVariable('KUSTO_DEFAULT_CLUSTER', '')
+param kustoMaxRows = int(readEnvironmentVariable('KUSTO_MAX_ROWS', '1000'))
+param kustoMaxResultBytes = int(readEnvironmentVariable('KUSTO_MAX_RESULT_BYTES', '65536'))
+param kustoDefaultTimeoutSeconds = int(readEnvironmentVariable('KUSTO_DEFAULT_TIMEOUT_SECONDS', '60'))
+param kustoMaxTimeoutSeconds = int(readEnvironmentVariable('KUSTO_MAX_TIMEOUT_SECONDS', '180'))
+param kustoSchemaCacheSeconds = int(readEnvironmentVariable('KUSTO_SCHEMA_CACHE_SECONDS', '600'))
+// The secret's name, never its value (docs/deploy.md: create the secret first).
+param auditFingerprintSecretName = readEnvironmentVariable('AUDIT_FINGERPRINT_SECRET_NAME', '')
+param auditDiskRetry = bool(readEnvironmentVariable('AUDIT_DISK_RETRY', 'true'))
+param secretCacheTtlSeconds = int(readEnvironmentVariable('SECRET_CACHE_TTL_SECONDS', '3600'))
+param extraAppSettings = {}
+
+// --- Monitoring and Key Vault ----------------------------------------------------
+param logRetentionInDays = int(readEnvironmentVariable('LOG_RETENTION_DAYS', '90'))
+param enableDiagnostics = bool(readEnvironmentVariable('ENABLE_DIAGNOSTICS', 'true'))
+param keyVaultSoftDeleteRetentionInDays = int(readEnvironmentVariable('KEY_VAULT_SOFT_DELETE_DAYS', '90'))
+
+// --- Options needing admin rights (docs/deploy.md "Steps that need an admin") ---
+param createEntraApp = bool(readEnvironmentVariable('CREATE_ENTRA_APP', 'false'))
+// An existing registration; when createEntraApp is true, azd records the created one here.
+param entraAppClientId = readEnvironmentVariable('ENTRA_APP_CLIENT_ID', '')
+param entraAppUniqueName = readEnvironmentVariable('ENTRA_APP_UNIQUE_NAME', '')
+param entraServiceManagementReference = readEnvironmentVariable('ENTRA_SERVICE_MANAGEMENT_REFERENCE', '')
+// VS Code's client id; add other MCP clients' ids (comma-separated in the variable).
+param preAuthorizedClientIds = split(readEnvironmentVariable('ENTRA_PREAUTHORIZED_CLIENT_IDS', 'aebc6443-996d-45c2-90f0-388ff96faa56'), ',')
+param signInRedirectUris = [
+  'https://claude.ai/api/mcp/auth_callback'
+  'https://claude.com/api/mcp/auth_callback'
+  'http://localhost:6274/oauth/callback'
+  'http://localhost:6274/oauth/callback/debug'
+]
+param entraAppRoleAssignmentRequired = bool(readEnvironmentVariable('ENTRA_APP_ROLE_ASSIGNMENT_REQUIRED', 'false'))
+param graphDelegatedScopes = split(readEnvironmentVariable('GRAPH_DELEGATED_SCOPES', 'User.Read'), ',')
+param grantGraphAdminConsent = bool(readEnvironmentVariable('GRANT_GRAPH_ADMIN_CONSENT', 'false'))
+param graphApplicationPermissions = empty(readEnvironmentVariable('GRAPH_APPLICATION_PERMISSIONS', '')) ? [] : split(readEnvironmentVariable('GRAPH_APPLICATION_PERMISSIONS', ''), ',')
+// /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Kusto/clusters/<name>
+param kustoClusterResourceId = readEnvironmentVariable('KUSTO_CLUSTER_RESOURCE_ID', '')
+param kustoViewerDatabases = empty(readEnvironmentVariable('KUSTO_VIEWER_DATABASES', '')) ? [] : split(readEnvironmentVariable('KUSTO_VIEWER_DATABASES', ''), ',')
+
+// --- Network -------------------------------------------------------------------------
+param enableVnet = bool(readEnvironmentVariable('VNET_ENABLED', 'false'))
+param vnetAddressPrefix = readEnvironmentVariable('VNET_ADDRESS_PREFIX', '10.40.0.0/16')
+param appSubnetPrefix = readEnvironmentVariable('VNET_APP_SUBNET_PREFIX', '10.40.0.0/24')
+param privateEndpointSubnetPrefix = readEnvironmentVariable('VNET_PRIVATE_ENDPOINT_SUBNET_PREFIX', '10.40.1.0/24')
