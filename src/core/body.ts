@@ -27,3 +27,26 @@ export async function readBodyWithLimit(request: Request, limit: number): Promis
   }
   return { ok: true, text: Buffer.concat(chunks, size).toString('utf8') };
 }
+
+/**
+ * How deeply the JSON text nests objects and arrays, counted without parsing
+ * (brackets inside strings ignored). Checked before anything recurses over a
+ * message: zod, redaction and `JSON.stringify` all overflow the stack on
+ * nesting a few thousand levels deep, which a 10 KB body can carry.
+ */
+export function jsonNestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > deepest) deepest = depth;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+  }
+  return deepest;
+}

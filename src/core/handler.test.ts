@@ -139,6 +139,22 @@ test('a body over the limit is 413 without reading it all, with or without Conte
   assert.deepEqual((await audit()).map((e) => e.properties.errorClass), ['body_too_large', 'body_too_large']);
 });
 
+test('a request nested thousands of levels deep (a 30 KB body) is refused and audited, never an unaudited error', async () => {
+  const { send, audit } = setup();
+  let nested = '1';
+  for (let i = 0; i < 5000; i++) nested = `{"a":${nested}}`;
+  const body = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"kusto_query","arguments":{"query":"T","parameters":${nested}}}}`;
+  const result = await send(mcpPost(body));
+  assert.equal(result.status, 400);
+  assert.equal(result.json.error.code, -32600);
+  assert.match(result.json.error.message, /deeper than 64 levels/);
+  // Brackets inside strings are not nesting.
+  const flat = await send(mcpPost(rpc('tools/call', { name: 'server_info_get', arguments: {}, _meta: { note: '['.repeat(500) } })));
+  assert.equal(flat.status, 200);
+  const events = await audit();
+  assert.deepEqual(events.map((e) => [e.name, e.properties.errorClass]), [['mcp.request.rejected', 'too_deep'], ['mcp.tool.call', undefined]]);
+});
+
 test('malformed requests are refused with JSON-RPC errors and audited, whoever answered them', async () => {
   const { send, audit } = setup();
   const cases: Array<[Request, number, number, string]> = [

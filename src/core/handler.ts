@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createMcpHandler as createSdkHandler, isJsonContentType, isLegacyRequest } from '@modelcontextprotocol/server';
 import type { AuthMode } from '../config.ts';
 import type { Auditor, RejectionFacts } from '../audit/auditor.ts';
-import { readBodyWithLimit } from './body.ts';
+import { jsonNestingDepth, readBodyWithLimit } from './body.ts';
 import type { CallContext } from './call-context.ts';
 import { callerFromRequest, type CallerIdentity } from './caller.ts';
 import { JSON_HEADERS, jsonRpcErrorResponse, withHeaders } from './http.ts';
@@ -28,6 +28,9 @@ export interface McpHandlerOptions {
 }
 
 export type FetchHandler = (request: Request) => Promise<Response>;
+
+/** Far beyond any MCP message (a tool call with nested arguments is under 20), far below a stack overflow. */
+export const MAX_JSON_DEPTH = 64;
 
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
 
@@ -139,6 +142,9 @@ export function createMcpHandler(options: McpHandlerOptions): FetchHandler {
       return body.reason === 'too_large'
         ? reject(413, ErrorCode.ServerError, `Payload Too Large: the request body exceeds ${options.maxBodyBytes} bytes`, { reason: 'body_too_large', outcome: 'error' })
         : reject(400, ErrorCode.ParseError, 'Parse error: the request body could not be read', { reason: 'unreadable_body', outcome: 'error' });
+    }
+    if (jsonNestingDepth(body.text) > MAX_JSON_DEPTH) {
+      return reject(400, ErrorCode.InvalidRequest, `Invalid Request: the JSON nests deeper than ${MAX_JSON_DEPTH} levels; send flatter arguments`, { reason: 'too_deep', outcome: 'error' });
     }
     let message: unknown;
     try {
