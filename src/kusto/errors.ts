@@ -1,20 +1,92 @@
 import { toolError, type ToolResult } from '../tools/define-tool.ts';
-import { KustoCancelledError, KustoRequestError } from './gateway.ts';
 import { InvalidIdentifierError } from './identifiers.ts';
+import { KustoCancelledError, KustoQueryRefusedError, KustoRequestError } from './request-error.ts';
 
 /**
  * Turns any Kusto failure into a tool result a model can act on: a class,
- * the service's own message (with line and column for syntax errors), the
- * request id to quote, and one concrete next step.
+ * the service's own message (with line and position for syntax errors),
+ * the request id to quote, and one concrete next step.
+ *
+ * Classification is code-first: the HTTP status where it is decisive
+ * (401, 403, 429, 504), then the Kusto error code, and only then the
+ * message text, so a message that merely mentions a word (a column named
+ * `IsReadOnly`) cannot change the class.
  */
 
 export interface ErrorContext {
   target: string;
   database: string;
-  /** Names near the unknown one, from the schema cache (filled by the caller). */
-  suggestions?: readonly string[];
+  /** Hints from the schema cache for an unknown name ("Did you mean", "is a column of table X"). */
+  nameHints?: readonly string[];
   timeoutSeconds?: number;
   maxTimeoutSeconds?: number;
+}
+
+export type KustoErrorClass =
+  | 'unreachable'
+  | 'throttled'
+  | 'unauthenticated'
+  | 'permission_denied'
+  | 'timeout'
+  | 'result_too_large'
+  | 'read_only'
+  | 'syntax_error'
+  | 'unknown_name'
+  | 'unknown_database'
+  | 'semantic_error'
+  | 'not_found'
+  | 'bad_request'
+  | 'upstream_error';
+
+/** Kusto codes (inner error first) and what they mean. Prefix entries end with `*`. */
+const CODE_CLASSES: ReadonlyArray<[pattern: string, errorClass: KustoErrorClass]> = [
+  ['SEM0100', 'unknown_name'],
+  ['SYN*', 'syntax_error'],
+  ['SEM*', 'semantic_error'],
+  ['BadRequest_DatabaseNotExist', 'unknown_database'],
+  ['BadRequest_EntityNotFound', 'not_found'],
+  ['BadRequest_TableNotExist', 'unknown_name'],
+  ['LimitsExceeded', 'result_too_large'],
+  ['E_QUERY_RESULT_SET_TOO_LARGE', 'result_too_large'],
+  ['E_LOW_MEMORY_CONDITION', 'result_too_large'],
+  ['RequestTimeout', 'timeout'],
+  ['TooManyRequests', 'throttled'],
+  ['Unauthorized', 'unauthenticated'],
+  ['Forbidden', 'permission_denied'],
+  ['InternalServiceError', 'upstream_error'],
+  ['General_InternalServerError', 'upstream_error'],
+];
+
+/** Used only when the code says nothing specific (General_BadRequest, HTTP400, a plain-text body). */
+const MESSAGE_CLASSES: ReadonlyArray<[RegExp, KustoErrorClass]> = [
+  [/\bSyntax error\b/i, 'syntax_error'],
+  [/\bFailed to resolve\b/i, 'unknown_name'],
+  [/\bDatabase '[^']*' was not found\b/i, 'unknown_database'],
+  [/\bSemantic error\b/i, 'semantic_error'],
+  [/\b80DA0003\b|E_QUERY_RESULT_SET_TOO_LARGE|\bexceeded the allowed limits\b/i, 'result_too_large'],
+  [/\btimed out\b|\btimeout (expired|exceeded)\b/i, 'timeout'],
+  [/\bread-?only\b/i, 'read_only'],
+];
+
+const matchesCode = (pattern: string, code: string) => (pattern.endsWith('*') ? code.startsWith(pattern.slice(0, -1)) : code === pattern);
+
+/** The class of a service (or network) failure. */
+export function classifyKustoError(error: KustoRequestError): KustoErrorClass {
+  if (error.status === undefined) return 'unreachable';
+  if (error.status === 429) return 'throttled';
+  if (error.status === 401) return 'unauthenticated';
+  if (error.status === 504) return 'timeout';
+  const byCode = CODE_CLASSES.find(([pattern]) => matchesCode(pattern, error.code))?.[1];
+  if (error.status === 403) {
+    // Both carry the code Forbidden; a write refused for being read-only says so in its message.
+    return /\bRequest is read-only\b|\brequest_readonly\b/i.test(error.message) ? 'read_only' : 'permission_denied';
+  }
+  if (byCode) return byCode;
+  const byMessage = MESSAGE_CLASSES.find(([pattern]) => pattern.test(error.message))?.[1];
+  if (byMessage) return byMessage;
+  if (error.status === 404) return 'not_found';
+  if (error.status === 400) return 'bad_request';
+  return 'upstream_error';
 }
 
 /** The entity named in SEM0100-style "Failed to resolve … named 'X'" messages. */
@@ -27,17 +99,31 @@ function firstLine(message: string): string {
   return text.length > 600 ? `${text.slice(0, 600)}…` : text;
 }
 
+/** " (line 1, position 14, at 'wher')" from the inner error's `@line`, `@pos`, `@token`. */
+function location(error: KustoRequestError): string {
+  const { line, position, token } = error.details;
+  const parts = [line !== undefined && `line ${line}`, position !== undefined && `position ${position}`, token && `at '${token.slice(0, 80)}'`].filter(Boolean);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
 export function kustoErrorResult(error: unknown, context: ErrorContext): ToolResult {
   const base = { target: context.target };
+  const narrow = `Narrow the time range, filter earlier, or summarize; or raise timeoutSeconds (at most ${context.maxTimeoutSeconds ?? '?'}).`;
   if (error instanceof InvalidIdentifierError) {
     return toolError({ ...base, message: error.message, nextStep: 'Use an exact name from kusto_list_tables.', errorClass: 'invalid_arguments' });
+  }
+  if (error instanceof KustoQueryRefusedError) {
+    return toolError({ ...base, message: error.refusal.reason, nextStep: error.refusal.nextStep, errorClass: 'query_refused' });
   }
   if (error instanceof KustoCancelledError) {
     return toolError({
       ...base,
-      message: `The query did not finish within ${context.timeoutSeconds ?? '?'} seconds and was cancelled on the cluster.`,
-      nextStep: `Narrow the time range, filter earlier, or summarize; or raise timeoutSeconds (at most ${context.maxTimeoutSeconds ?? '?'}).`,
-      errorClass: 'timeout',
+      message:
+        error.reason === 'timeout'
+          ? `The query did not finish within ${context.timeoutSeconds ?? '?'} seconds and was cancelled on the cluster.`
+          : 'The call was cancelled by the client, and the query was cancelled on the cluster.',
+      nextStep: error.reason === 'timeout' ? narrow : 'Run the query again if it is still needed.',
+      errorClass: error.reason === 'timeout' ? 'timeout' : 'cancelled',
       upstreamRequestId: error.clientRequestId || undefined,
     });
   }
@@ -49,57 +135,44 @@ export function kustoErrorResult(error: unknown, context: ErrorContext): ToolRes
       errorClass: 'upstream_error',
     });
   }
-  const upstreamRequestId = error.clientRequestId;
   const message = firstLine(error.message);
-  const code = error.code;
-  const result = (errorClass: string, nextStep: string, text = message) => toolError({ ...base, message: text, nextStep, errorClass, upstreamRequestId });
-
-  if (error.status === undefined) {
-    return result('unreachable', `Check that ${context.target.split('/').slice(0, 3).join('/')} is reachable from the server; retry later.`, `The cluster could not be reached (${code}): ${message}`);
+  const result = (errorClass: string, nextStep: string, text = message) => toolError({ ...base, message: text, nextStep, errorClass, upstreamRequestId: error.clientRequestId });
+  const errorClass = classifyKustoError(error);
+  const hints = context.nameHints?.length ? ` ${context.nameHints.join(' ')}` : '';
+  switch (errorClass) {
+    case 'unreachable':
+      return result(errorClass, `Check that ${context.target.split('/').slice(0, 3).join('/')} is reachable from the server; retry later.`, `The cluster could not be reached (${error.code}): ${message}`);
+    case 'throttled':
+      return result(errorClass, `Wait ${error.details.retryAfterSeconds ?? 10} seconds, then retry; reduce concurrency or narrow the query.`, `Kusto throttled the request (HTTP 429): ${message}`);
+    case 'unauthenticated':
+      return result(errorClass, "The server's managed identity was not accepted; an operator must check its token audience and tenant.", `Kusto rejected the server's credentials (HTTP 401): ${message}`);
+    case 'permission_denied':
+      return result(errorClass, `Ask an operator to grant this server's identity the Viewer role on database "${context.database}" (or check the database name).`, `Access denied (HTTP 403): ${message}`);
+    case 'timeout':
+      return result(errorClass, narrow);
+    case 'result_too_large':
+      return result(errorClass, 'Return less: add filters, summarize, or project fewer columns.');
+    case 'read_only':
+      return result(errorClass, 'This server only runs read-only queries; rewrite the request as a query.');
+    case 'syntax_error':
+      return result(errorClass, 'Fix the KQL syntax at the position given and run the query again.', `${message}${location(error)}`);
+    case 'unknown_name': {
+      const name = unresolvedName(error.message);
+      return result(errorClass, `Check the names with kusto_table_schema or kusto_list_tables and correct "${name ?? 'the name'}".`, `${message}${hints}`);
+    }
+    case 'unknown_database':
+      return result(errorClass, 'Call kusto_list_databases and pass one of its names as database.', `${message} The database "${context.database}" does not exist on this cluster (or this server cannot see it).`);
+    case 'semantic_error':
+      return result(errorClass, 'Fix the query (types, operators or names) as the message says, then run it again.');
+    case 'not_found':
+      return result(errorClass, `Check the database name with kusto_list_databases; "${context.database}" was not found.`);
+    case 'bad_request':
+      return result(errorClass, 'Correct the query as the message says and run it again.');
+    case 'upstream_error':
+      return result(
+        errorClass,
+        error.details.permanent === false ? 'Retry in a few seconds.' : 'Retry once; if it fails again, report the request id to the operators.',
+        `Kusto error (HTTP ${error.status}): ${message}`,
+      );
   }
-  if (error.status === 429) {
-    const wait = error.retryAfterSeconds ?? 10;
-    return result('throttled', `Wait ${wait} seconds, then retry; reduce concurrency or narrow the query.`, `Kusto throttled the request (HTTP 429): ${message}`);
-  }
-  if (error.status === 401) {
-    return result('unauthenticated', "The server's managed identity was not accepted; an operator must check its token audience and tenant.", `Kusto rejected the server's credentials (HTTP 401): ${message}`);
-  }
-  if (error.status === 403) {
-    return result(
-      'permission_denied',
-      `Ask an operator to grant this server's identity the Viewer role on database "${context.database}" (or check the database name).`,
-      `Access denied (HTTP 403): ${message}`,
-    );
-  }
-  if (error.status === 504 || /\btimed out\b|\btimeout (expired|exceeded)\b/i.test(message)) {
-    return result('timeout', `Narrow the time range, filter earlier, or summarize; or raise timeoutSeconds (at most ${context.maxTimeoutSeconds ?? '?'}).`);
-  }
-  if (/E_QUERY_RESULT_SET_TOO_LARGE|E_LOW_MEMORY|80DA0003|LimitsExceeded/i.test(`${code} ${message}`)) {
-    return result('result_too_large', 'Return less: add filters, summarize, or project fewer columns.');
-  }
-  if (/read-?only|readonly/i.test(message)) {
-    return result('read_only', 'This server only runs read-only queries; rewrite the request as a query.');
-  }
-  if (/^SYN|Syntax error/i.test(code) || /Syntax error/i.test(message)) {
-    return result('syntax_error', 'Fix the KQL syntax at the position given and run the query again.');
-  }
-  if (code === 'SEM0100' || /Failed to resolve/i.test(message)) {
-    const name = unresolvedName(message);
-    const hint = context.suggestions?.length ? ` Did you mean: ${context.suggestions.join(', ')}?` : '';
-    return result(
-      'unknown_name',
-      `Check the names with kusto_table_schema or kusto_list_tables and correct "${name ?? 'the name'}".`,
-      `${message}${hint}`,
-    );
-  }
-  if (/^SEM|Semantic error/i.test(`${code} ${message}`)) {
-    return result('semantic_error', 'Fix the query (types, operators or names) as the message says, then run it again.');
-  }
-  if (error.status === 404) {
-    return result('not_found', `Check the database name with kusto_list_databases; "${context.database}" was not found.`);
-  }
-  if (error.status === 400) {
-    return result('bad_request', 'Correct the query as the message says and run it again.');
-  }
-  return result('upstream_error', error.permanent === false ? 'Retry in a few seconds.' : 'Retry once; if it fails again, report the request id to the operators.', `Kusto error (HTTP ${error.status}): ${message}`);
 }

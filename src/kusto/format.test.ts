@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compactDatetime, renderHeader, renderRows } from './format.ts';
-import { parseKustoJson, parseV2 } from './frames.ts';
+import { capText, cellLimit, compactDatetime, plainValue, renderHeader, renderRows } from './format.ts';
 
 test('rows render as typed CSV with quoting only where needed', () => {
   const table = {
@@ -38,23 +37,19 @@ test('datetimes stay ISO 8601 but lose zero padding', () => {
   assert.equal(compactDatetime('2024-05-01T10:00:00.1234567Z'), '2024-05-01T10:00:00.1234567Z');
 });
 
-test('longs beyond 2^53 survive parsing as exact strings', () => {
-  const parsed = parseKustoJson('[{"FrameType":"DataTable","TableKind":"PrimaryResult","TableName":"PrimaryResult","Columns":[{"ColumnName":"Id","ColumnType":"long"},{"ColumnName":"R","ColumnType":"real"}],"Rows":[[9223372036854775807,1.5],[42,2]]}]');
-  const { primary } = parseV2(parsed);
-  assert.deepEqual(primary[0]?.rows, [
-    ['9223372036854775807', 1.5],
-    [42, 2],
-  ]);
-});
-
-test('inline partial failures are separated from rows and reported', () => {
-  const frames = [
-    { FrameType: 'DataSetHeader', IsProgressive: false, Version: 'v2.0' },
-    { FrameType: 'DataTable', TableId: 1, TableKind: 'PrimaryResult', TableName: 'PrimaryResult', Columns: [{ ColumnName: 'x', ColumnType: 'long' }], Rows: [[1], [2], { OneApiErrors: [{ error: { code: 'LimitsExceeded', '@message': 'Query result set has exceeded the internal record count limit 2 (E_QUERY_RESULT_SET_TOO_LARGE)' } }] }] },
-    { FrameType: 'DataSetCompletion', HasErrors: true, Cancelled: false, OneApiErrors: [{ error: { code: 'LimitsExceeded', '@message': 'Query result set has exceeded the internal record count limit 2 (E_QUERY_RESULT_SET_TOO_LARGE)' } }] },
-  ];
-  const result = parseV2(frames);
-  assert.deepEqual(result.primary[0]?.rows, [[1], [2]]);
-  assert.equal(result.partialErrors.length, 1);
-  assert.match(result.partialErrors[0]?.message ?? '', /E_QUERY_RESULT_SET_TOO_LARGE/);
+test('long values are capped with a note of how much was cut, so one huge cell does not hide every row', () => {
+  assert.deepEqual(capText('abcdef', 3), { text: 'abc…(3 chars cut)', cut: true });
+  assert.deepEqual(capText('abc', 3), { text: 'abc', cut: false });
+  assert.equal(cellLimit(65_536), 4096);
+  assert.equal(cellLimit(800), 100);
+  const huge = 'x'.repeat(1_000_000);
+  const table = { name: 'PrimaryResult', columns: [{ name: 'Id', type: 'long' }, { name: 'Text', type: 'string' }], rows: [[1, huge], [2, 'short'], [3, huge]] };
+  const rendered = renderRows(table, 10, 65_536, 4096);
+  assert.equal(rendered.shown, 3, 'every row shows');
+  assert.equal(rendered.cellsCut, 2);
+  assert.match(rendered.lines[0] ?? '', /^1,x{4096}…\(995904 chars cut\)$/);
+  assert.equal(renderRows(table, 10, 65_536).shown, 0, 'without the cap the first row alone is over the budget');
+  assert.equal(plainValue(huge, 'string', 10), 'xxxxxxxxxx…(999990 chars cut)');
+  assert.deepEqual(plainValue({ a: 1 }, 'dynamic', 100), { a: 1 });
+  assert.match(String(plainValue({ a: huge }, 'dynamic', 10)), /^\{"a":"xxxx…\(\d{6} chars cut\)$/);
 });

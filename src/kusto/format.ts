@@ -11,18 +11,36 @@ export function compactDatetime(value: string): string {
   return value.replace(/(\.\d*?)0+Z$/, '$1Z').replace(/\.Z$/, 'Z');
 }
 
-/** A row value as plain JSON (structuredContent): datetimes compacted, longs beyond 2^53 already strings. */
-export function plainValue(value: unknown, type: string): unknown {
+/** The longest a single value may be, so that one huge cell cannot push every row out of the byte budget. */
+export function cellLimit(maxBytes: number): number {
+  return Math.min(4096, Math.max(100, Math.floor(maxBytes / 16)));
+}
+
+/** `text` shortened to `limit` characters with a note of how much was cut, e.g. `abc…(1234 chars cut)`. */
+export function capText(text: string, limit: number): { text: string; cut: boolean } {
+  if (text.length <= limit) return { text, cut: false };
+  return { text: `${text.slice(0, limit)}…(${text.length - limit} chars cut)`, cut: true };
+}
+
+/** A row value as plain JSON (structuredContent): datetimes compacted, longs beyond 2^53 already strings, long values capped. */
+export function plainValue(value: unknown, type: string, limit = Number.POSITIVE_INFINITY): unknown {
   if (type === 'datetime' && typeof value === 'string') return compactDatetime(value);
+  if (typeof value === 'string') return capText(value, limit).text;
+  if (value !== null && typeof value === 'object') {
+    const json = JSON.stringify(value);
+    return json.length > limit ? capText(json, limit).text : value;
+  }
   return value;
 }
 
-function csvCell(value: unknown, type: string): string {
+function cellText(value: unknown, type: string): string {
   if (value === null || value === undefined) return '';
-  let text: string;
-  if (typeof value === 'object') text = JSON.stringify(value);
-  else if (type === 'datetime' && typeof value === 'string') text = compactDatetime(value);
-  else text = String(value);
+  if (typeof value === 'object') return JSON.stringify(value);
+  if (type === 'datetime' && typeof value === 'string') return compactDatetime(value);
+  return String(value);
+}
+
+function csvQuote(text: string, type: string): string {
   return /[",\n\r]|^\s|\s$/.test(text) || (text === '' && type === 'string') ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
@@ -35,23 +53,34 @@ export interface RenderedRows {
   /** How many rows fit within the byte budget. */
   shown: number;
   bytes: number;
+  /** Values shortened to the cell limit in the rows shown. */
+  cellsCut: number;
 }
 
-/** Renders rows as CSV lines until the next line would exceed `maxBytes`. */
-export function renderRows(table: KustoTable, maxRows: number, maxBytes: number): RenderedRows {
+/** Renders rows as CSV lines (values capped at `cellChars`) until the next line would exceed `maxBytes`. */
+export function renderRows(table: KustoTable, maxRows: number, maxBytes: number, cellChars = Number.POSITIVE_INFINITY): RenderedRows {
   const lines: string[] = [];
   let bytes = 0;
+  let cellsCut = 0;
   const limit = Math.min(maxRows, table.rows.length);
   for (let i = 0; i < limit; i++) {
     const row = table.rows[i] as unknown[];
-    const line = table.columns.map((column, c) => csvCell(row[c], column.type)).join(',');
+    let cut = 0;
+    const line = table.columns
+      .map((column, c) => {
+        const capped = capText(cellText(row[c], column.type), cellChars);
+        if (capped.cut) cut++;
+        return csvQuote(capped.text, column.type);
+      })
+      .join(',');
     const size = Buffer.byteLength(line) + 1;
-    // Even a first row over the budget is left out: one giant cell must not flood the context.
+    // Even a first row over the budget is left out: the context must stay within budget.
     if (bytes + size > maxBytes) break;
     lines.push(line);
     bytes += size;
+    cellsCut += cut;
   }
-  return { lines, shown: lines.length, bytes };
+  return { lines, shown: lines.length, bytes, cellsCut };
 }
 
 export function formatStats(stats: QueryStats | undefined): string | undefined {

@@ -1,101 +1,99 @@
 import type { CredentialProvider } from '../azure/credential.ts';
 import { commonJsExports } from '../core/interop.ts';
 import type { KustoCluster } from './clusters.ts';
+import { cancelQuery, type ManagementCommand } from './commands.ts';
 import { parseKustoJson, parseV1, parseV2, type KustoTable, type QueryResult } from './frames.ts';
-import { requestIdLiteral } from './identifiers.ts';
+import { checkUserQuery } from './read-only-check.ts';
+import { KustoCancelledError, KustoQueryRefusedError, KustoRequestError, toRequestError } from './request-error.ts';
+
+export { KustoCancelledError, KustoQueryRefusedError, KustoRequestError } from './request-error.ts';
 
 /**
  * Talks to Kusto through `azure-kusto-data`, which supplies authentication
  * (token audience from the cluster's auth metadata), trusted-endpoint
  * checks, headers and request building. Responses come back as text
  * (`raw`) and are parsed by frames.ts. The SDK is imported on first use.
+ *
+ * Every query passes the read-only check and carries the confinement
+ * options, added here so that no tool can forget them; commands can only
+ * be the ones commands.ts builds.
  */
 
-export interface KustoRequest {
+/**
+ * Sent with every query, after the caller's options so nothing overrides
+ * them. Read-only (hardline also turns off plugins that cannot guarantee
+ * it), confined to the cluster (no `cluster('…')`, no `externaldata` URLs,
+ * no callouts such as `http_request`, no sandboxed plugins such as
+ * `python()`, no impersonation in connection strings), and partial failures
+ * reported where the result is (never deferred into completion
+ * information), so truncation cannot pass as a complete result.
+ */
+export const CONFINEMENT_OPTIONS = Object.freeze({
+  request_readonly: true,
+  request_readonly_hardline: true,
+  request_remote_entities_disabled: true,
+  request_external_data_disabled: true,
+  request_callout_disabled: true,
+  request_sandboxed_execution_disabled: true,
+  request_impersonation_disabled: true,
+  deferpartialqueryfailures: false,
+});
+
+/** How much longer the cluster's own `servertimeout` is than our deadline: a backstop if our cancel is lost. */
+export const SERVER_TIMEOUT_GRACE_MS = 2000;
+/** How long commands may take when the caller sets no deadline. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
+
+interface CommonRequest {
   cluster: KustoCluster;
   database: string;
-  text: string;
   clientRequestId: string;
-  /** Client request properties (`Options`). */
-  options?: Record<string, unknown>;
-  parameters?: Record<string, string | number>;
   /** Aborting stops waiting and sends `.cancel query` for this request id. */
   signal?: AbortSignal;
   /** `x-ms-user`: who the call is for (otherwise the SDK sends the OS user name). */
   user?: string;
 }
 
-/** A failure answered by the service (HTTP status and OneApi error) or the network. */
-export class KustoRequestError extends Error {
-  constructor(
-    readonly status: number | undefined,
-    readonly code: string,
-    message: string,
-    readonly clientRequestId: string,
-    readonly activityId?: string,
-    readonly retryAfterSeconds?: number,
-    readonly permanent?: boolean,
-  ) {
-    super(message);
-    this.name = 'KustoRequestError';
-  }
+export interface KustoQueryRequest extends CommonRequest {
+  /** User KQL (checked by read-only-check.ts before anything is sent). */
+  text: string;
+  /** Our deadline: when it passes the gateway stops waiting, cancels the query and throws KustoCancelledError('timeout'). */
+  timeoutMs: number;
+  /** Other client request properties (budgets, attribution); confinement and timeouts are the gateway's. */
+  options?: Record<string, unknown>;
+  parameters?: Record<string, string | number>;
 }
 
-export class KustoCancelledError extends Error {
-  constructor(readonly clientRequestId: string) {
-    super('The query was cancelled because the caller went away or its time ran out.');
-    this.name = 'KustoCancelledError';
-  }
+export interface KustoCommandRequest extends CommonRequest {
+  command: ManagementCommand;
+  timeoutMs?: number;
 }
 
 export interface KustoGateway {
-  query(request: KustoRequest): Promise<QueryResult>;
-  /** Management commands; only ever text this server built (see identifiers.ts). */
-  command(request: KustoRequest): Promise<KustoTable[]>;
+  query(request: KustoQueryRequest): Promise<QueryResult>;
+  /** Management commands: only ever one commands.ts built. */
+  command(request: KustoCommandRequest): Promise<KustoTable[]>;
 }
 
 type Sdk = typeof import('azure-kusto-data');
 type SdkClient = InstanceType<Sdk['Client']>;
-
-interface AxiosLikeError {
-  code?: string;
-  message: string;
-  response?: { status: number; data: unknown; headers?: Record<string, unknown> };
-  inner?: AxiosLikeError;
-}
-
-function toRequestError(error: unknown, clientRequestId: string): KustoRequestError {
-  const cause = ((error as AxiosLikeError).inner ?? error) as AxiosLikeError;
-  const response = cause.response;
-  if (!response) {
-    return new KustoRequestError(undefined, cause.code ?? 'NetworkError', cause.message, clientRequestId);
-  }
-  let body: { error?: Record<string, unknown> } = {};
-  try {
-    body = (typeof response.data === 'string' ? JSON.parse(response.data) : response.data) as typeof body;
-  } catch {
-    // Not JSON (a proxy or gateway page): keep the status only.
-  }
-  const oneApi = body?.error ?? {};
-  const inner = (oneApi.innererror ?? {}) as Record<string, unknown>;
-  const context = (oneApi['@context'] ?? {}) as Record<string, unknown>;
-  const retryAfter = Number(response.headers?.['retry-after']);
-  return new KustoRequestError(
-    response.status,
-    String(inner.code ?? oneApi.code ?? `HTTP${response.status}`),
-    String(oneApi['@message'] ?? oneApi.message ?? `HTTP ${response.status}`),
-    clientRequestId,
-    (context.activityId as string | undefined) ?? (response.headers?.['x-ms-activity-id'] as string | undefined),
-    Number.isFinite(retryAfter) ? retryAfter : undefined,
-    typeof oneApi['@permanent'] === 'boolean' ? (oneApi['@permanent'] as boolean) : undefined,
-  );
-}
 
 export interface KustoGatewayOptions {
   credential: CredentialProvider;
   clusters: readonly KustoCluster[];
   /** `x-ms-app` / `request_app_name`, visible in `.show queries`. */
   appName: string;
+}
+
+interface Send {
+  kind: 'query' | 'command';
+  request: CommonRequest;
+  text: string;
+  timeoutMs: number;
+  options: Record<string, unknown>;
+  parameters?: Record<string, string | number>;
+  /** Whether giving up (deadline, caller gone) sends `.cancel query`; not for the cancel itself. */
+  cancellable: boolean;
 }
 
 export function createKustoGateway(options: KustoGatewayOptions): KustoGateway {
@@ -127,22 +125,24 @@ export function createKustoGateway(options: KustoGatewayOptions): KustoGateway {
     return client;
   };
 
-  async function send(kind: 'query' | 'command', request: KustoRequest): Promise<unknown> {
+  async function send({ kind, request, text, timeoutMs, options: requestOptions, parameters, cancellable }: Send): Promise<unknown> {
     const [kusto, client] = await Promise.all([loadSdk(), clientFor(request.cluster)]);
     const properties = new kusto.ClientRequestProperties();
     properties.raw = true;
     properties.clientRequestId = request.clientRequestId;
     properties.application = options.appName;
     properties.user = request.user ?? options.appName;
-    for (const [name, value] of Object.entries(request.options ?? {})) properties.setOption(name, value);
-    for (const [name, value] of Object.entries(request.parameters ?? {})) properties.setParameter(name, value);
-    const call =
-      kind === 'query'
-        ? client.executeQuery(request.database, request.text, properties)
-        : client.executeMgmt(request.database, request.text, properties);
-    const raced = request.signal ? raceAbort(call, request.signal, request.clientRequestId, () => cancel(request)) : call;
+    for (const [name, value] of Object.entries(requestOptions)) properties.setOption(name, value);
+    // Milliseconds: the SDK writes them as a timespan. The cluster's limit is a backstop behind our own deadline.
+    properties.setTimeout(timeoutMs + SERVER_TIMEOUT_GRACE_MS);
+    // The SDK's socket timeout would otherwise be servertimeout + 30 s, past the Functions HTTP limit.
+    properties.setClientTimeout(timeoutMs + 2 * SERVER_TIMEOUT_GRACE_MS);
+    for (const [name, value] of Object.entries(parameters ?? {})) properties.setParameter(name, value);
+    const call = kind === 'query' ? client.executeQuery(request.database, text, properties) : client.executeMgmt(request.database, text, properties);
     try {
-      const body = await raced;
+      const body = await withDeadline(call, timeoutMs, request, () => {
+        if (cancellable) cancel(request);
+      });
       return typeof body === 'string' ? parseKustoJson(body) : body;
     } catch (error) {
       if (error instanceof KustoCancelledError) throw error;
@@ -151,41 +151,81 @@ export function createKustoGateway(options: KustoGatewayOptions): KustoGateway {
   }
 
   /** Best effort: any principal may cancel the queries it started. */
-  function cancel(request: KustoRequest): void {
-    void send('command', {
-      cluster: request.cluster,
-      database: request.database,
-      text: `.cancel query ${requestIdLiteral(request.clientRequestId)} with (reason = "MCP caller went away or timed out")`,
-      clientRequestId: `${request.clientRequestId}.cancel`,
+  function cancel(request: CommonRequest): void {
+    void send({
+      kind: 'command',
+      request: { cluster: request.cluster, database: request.database, clientRequestId: `${request.clientRequestId}.cancel` },
+      text: cancelQuery(request.clientRequestId, 'MCP caller went away or timed out').text,
+      timeoutMs: 10_000,
+      options: {},
+      cancellable: false,
     }).catch(() => undefined);
   }
 
   return {
-    query: async (request) => parseV2(await send('query', request)),
-    command: async (request) => parseV1(await send('command', request)),
+    async query(request) {
+      const refusal = checkUserQuery(request.text);
+      if (refusal) throw new KustoQueryRefusedError(refusal);
+      const body = await send({
+        kind: 'query',
+        request,
+        text: request.text,
+        timeoutMs: request.timeoutMs,
+        options: { ...request.options, ...CONFINEMENT_OPTIONS },
+        parameters: request.parameters,
+        cancellable: true,
+      });
+      try {
+        return parseV2(body);
+      } catch (error) {
+        throw new KustoRequestError(200, 'UnexpectedResponse', (error as Error).message, request.clientRequestId);
+      }
+    },
+    async command(request) {
+      const body = await send({ kind: 'command', request, text: request.command.text, timeoutMs: request.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS, options: {}, cancellable: true });
+      const { tables, errors } = parseV1(body);
+      const [failure] = errors;
+      if (failure) throw new KustoRequestError(200, failure.code, failure.message, request.clientRequestId);
+      return tables;
+    },
   };
 }
 
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal, clientRequestId: string, onAbort: () => void): Promise<T> {
-  if (signal.aborted) {
-    onAbort();
-    return Promise.reject(new KustoCancelledError(clientRequestId));
+/**
+ * Resolves with `work`, unless the caller's signal aborts or the deadline
+ * passes first: then `onCancel` runs once and it rejects with
+ * KustoCancelledError. The deadline is a timer of our own, cleared when the
+ * call settles (`AbortSignal.timeout` combined with `AbortSignal.any` can fire
+ * late under load: nodejs/node#57736).
+ */
+export function withDeadline<T>(work: Promise<T>, timeoutMs: number, request: { clientRequestId: string; signal?: AbortSignal }, onCancel: () => void): Promise<T> {
+  const { signal, clientRequestId } = request;
+  if (signal?.aborted) {
+    work.catch(() => undefined);
+    onCancel();
+    return Promise.reject(new KustoCancelledError(clientRequestId, 'caller'));
   }
   return new Promise<T>((resolve, reject) => {
-    const abort = () => {
-      onAbort();
-      reject(new KustoCancelledError(clientRequestId));
+    let settled = false;
+    const finish = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      outcome();
     };
-    signal.addEventListener('abort', abort, { once: true });
+    const stop = (reason: 'timeout' | 'caller') =>
+      finish(() => {
+        work.catch(() => undefined);
+        onCancel();
+        reject(new KustoCancelledError(clientRequestId, reason));
+      });
+    const onAbort = () => stop('caller');
+    const timer = setTimeout(() => stop('timeout'), timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
     work.then(
-      (value) => {
-        signal.removeEventListener('abort', abort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', abort);
-        reject(error);
-      },
+      (value) => finish(() => resolve(value)),
+      (error: unknown) => finish(() => reject(error)),
     );
   });
 }

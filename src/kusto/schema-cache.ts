@@ -1,7 +1,7 @@
 import type { KustoCluster } from './clusters.ts';
+import { showDatabaseSchema, showTablesDetails } from './commands.ts';
 import { rowObjects } from './frames.ts';
 import type { KustoGateway } from './gateway.ts';
-import { bracketName, schemaVersionLiteral } from './identifiers.ts';
 
 /**
  * Per-database schema, in memory with a TTL. When the TTL runs out the cache
@@ -88,11 +88,10 @@ export function createSchemaCache(options: SchemaCacheOptions): SchemaCache {
   const keyOf = (cluster: KustoCluster, database: string) => `${cluster.url}/${database.toLowerCase()}`;
 
   async function fetchSchema(cluster: KustoCluster, database: string, since?: string): Promise<DatabaseSchema | undefined> {
-    const condition = since ? ` if_later_than ${schemaVersionLiteral(since)}` : '';
     const [table] = await options.gateway.command({
       cluster,
       database,
-      text: `.show database ${bracketName('database', database)} schema${condition} as json`,
+      command: showDatabaseSchema(database, since),
       clientRequestId: options.newRequestId('schema'),
     });
     const cell = table?.rows[0]?.[0];
@@ -128,7 +127,7 @@ export function createSchemaCache(options: SchemaCacheOptions): SchemaCache {
 
 /** Row counts per table from `.show tables details` (cheap metadata; absent on failure). */
 export async function tableRowCounts(gateway: KustoGateway, cluster: KustoCluster, database: string, clientRequestId: string): Promise<Map<string, number>> {
-  const [table] = await gateway.command({ cluster, database, text: '.show tables details', clientRequestId });
+  const [table] = await gateway.command({ cluster, database, command: showTablesDetails(), clientRequestId });
   const counts = new Map<string, number>();
   for (const row of rowObjects(table)) {
     const count = Number(row.TotalRowCount);
@@ -161,4 +160,27 @@ function editDistance(a: string, b: string): number {
     }
   }
   return previous[b.length] as number;
+}
+
+/**
+ * Hints for a name Kusto could not resolve: the tables that have a column
+ * of exactly that name (it may belong to another table than the one
+ * queried), a different-case match (names are case-sensitive), and close
+ * names.
+ */
+export function unknownNameHints(schema: DatabaseSchema, name: string): string[] {
+  const tables = [...schema.tables.values()];
+  const hints: string[] = [];
+  const owners = tables.filter((table) => table.columns.some((column) => column.name === name)).map((table) => table.name);
+  if (owners.length > 0) {
+    hints.push(`'${name}' is a column of table${owners.length === 1 ? '' : 's'} ${owners.slice(0, 5).join(', ')}: query ${owners.length === 1 ? 'that table' : 'one of them'}, or join it.`);
+  }
+  const names = new Set([...schema.tables.keys(), ...tables.flatMap((table) => table.columns.map((column) => column.name))]);
+  const differentCase = [...names].filter((candidate) => candidate !== name && candidate.toLowerCase() === name.toLowerCase());
+  if (differentCase.length > 0 && owners.length === 0) hints.push(`Names are case-sensitive: ${differentCase.slice(0, 3).join(', ')}.`);
+  if (owners.length === 0) {
+    const near = closeMatches(name, names).filter((candidate) => !differentCase.includes(candidate));
+    if (near.length > 0) hints.push(`Did you mean: ${near.join(', ')}?`);
+  }
+  return hints;
 }

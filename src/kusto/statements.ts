@@ -1,9 +1,11 @@
+import { scanKql, type KqlToken, type ScanResult } from './kql-scanner.ts';
+
 /**
- * A small KQL scanner: just enough lexing (comments, every string literal
- * form, nesting) to split a query into statements and look at how each one
- * starts. It never rejects KQL on its own: the service parses the query. It
- * exists so that `let`, comments and strings such as "x.drop" are never
- * mistaken for commands, the mistake regex guards make.
+ * A query split into its statements at top-level `;`, on the tokens of
+ * kql-scanner.ts (Kusto's lexical rules), so that `let`, comments and
+ * strings such as "x; .drop" are never mistaken for statement boundaries
+ * or commands. It never rejects KQL on its own: read-only-check.ts does,
+ * and the service parses the query.
  */
 
 export interface Statement {
@@ -11,95 +13,64 @@ export interface Statement {
   code: string;
   /** The statement as written (comments kept). */
   text: string;
+  /** Its significant tokens (offsets into the whole query). */
+  tokens: KqlToken[];
+  /** The first word (`let`, `set`, `declare`, …, or the table name), lower-cased; '' when it starts otherwise. */
+  keyword: string;
 }
 
-/** Replaces comments by spaces, keeping offsets; strings are left intact. */
-function blankComments(query: string): string {
+/** Statements that bind or configure; every other statement returns a result table. */
+const NON_TABULAR = new Set(['let', 'set', 'declare', 'alias', 'pattern', 'restrict']);
+
+export const isTabular = (statement: Statement): boolean => !NON_TABULAR.has(statement.keyword);
+
+/** Tokens that carry meaning: everything but invisible characters. */
+export function significant(scan: ScanResult): KqlToken[] {
+  return scan.tokens.filter((token) => token.kind !== 'invisible');
+}
+
+/** Replaces comments by spaces, keeping offsets. */
+export function blankComments(query: string, scan: ScanResult): string {
   let out = '';
-  let i = 0;
-  while (i < query.length) {
-    const ch = query[i] as string;
-    const next = query[i + 1];
-    if (ch === '/' && next === '/') {
-      while (i < query.length && query[i] !== '\n') {
-        out += ' ';
-        i++;
-      }
-      continue;
-    }
-    const end = stringEnd(query, i);
-    if (end > i) {
-      out += query.slice(i, end);
-      i = end;
-      continue;
-    }
-    out += ch;
-    i++;
+  let at = 0;
+  for (const [start, end] of scan.comments) {
+    out += query.slice(at, start) + ' '.repeat(end - start);
+    at = end;
   }
-  return out;
-}
-
-/** If a string literal starts at `i`, the index just past it; otherwise `i`. */
-function stringEnd(query: string, i: number): number {
-  if (query.startsWith('```', i)) {
-    const close = query.indexOf('```', i + 3);
-    return close < 0 ? query.length : close + 3;
-  }
-  let start = i;
-  let verbatim = false;
-  // Prefixes: @ (verbatim), h/H (obfuscated), and their combinations.
-  while (start < query.length && /[@hH]/.test(query[start] as string) && start - i < 2) {
-    if (query[start] === '@') verbatim = true;
-    start++;
-  }
-  const quote = query[start];
-  if (quote !== '"' && quote !== "'") return i;
-  if (start > i && i > 0 && /[\w]/.test(query[i - 1] as string)) return i; // part of an identifier such as `path'`
-  let j = start + 1;
-  while (j < query.length) {
-    const ch = query[j];
-    if (!verbatim && ch === '\\') {
-      j += 2;
-      continue;
-    }
-    if (ch === quote) {
-      if (verbatim && query[j + 1] === quote) {
-        j += 2;
-        continue;
-      }
-      return j + 1;
-    }
-    if (ch === '\n' && !verbatim) return j; // unterminated on this line; let the service report it
-    j++;
-  }
-  return query.length;
+  return out + query.slice(at);
 }
 
 /** Splits on top-level `;` (not inside strings, comments, (), [] or {} such as function bodies). */
-export function splitStatements(query: string): Statement[] {
-  const code = blankComments(query);
+export function splitStatements(query: string, scan: ScanResult = scanKql(query)): Statement[] {
+  const code = blankComments(query, scan);
+  const tokens = significant(scan);
   const statements: Statement[] = [];
   let depth = 0;
   let begin = 0;
-  let i = 0;
+  let pending: KqlToken[] = [];
   const push = (end: number) => {
     const piece = code.slice(begin, end);
-    if (piece.trim()) statements.push({ code: piece.trim(), text: query.slice(begin, end).trim() });
+    if (piece.trim() === '' && pending.length === 0) return;
+    const first = pending[0];
+    statements.push({
+      code: piece.trim(),
+      text: query.slice(begin, end).trim(),
+      tokens: pending,
+      keyword: first?.kind === 'ident' ? first.text.toLowerCase() : '',
+    });
   };
-  while (i < code.length) {
-    const end = stringEnd(code, i);
-    if (end > i) {
-      i = end;
-      continue;
+  for (const token of tokens) {
+    if (token.kind === 'punct') {
+      if (token.text === '(' || token.text === '[' || token.text === '{') depth++;
+      else if ((token.text === ')' || token.text === ']' || token.text === '}') && depth > 0) depth--;
+      else if (token.text === ';' && depth === 0) {
+        push(token.start);
+        begin = token.end;
+        pending = [];
+        continue;
+      }
     }
-    const ch = code[i];
-    if (ch === '(' || ch === '[' || ch === '{') depth++;
-    else if ((ch === ')' || ch === ']' || ch === '}') && depth > 0) depth--;
-    else if (ch === ';' && depth === 0) {
-      push(i);
-      begin = i + 1;
-    }
-    i++;
+    pending.push(token);
   }
   push(code.length);
   return statements;
@@ -107,38 +78,41 @@ export function splitStatements(query: string): Statement[] {
 
 /** True when the statement is a management (control) command such as `.drop table`. */
 export function isControlCommand(statement: Statement): boolean {
-  return statement.code.startsWith('.');
+  const first = statement.tokens[0];
+  return first?.kind === 'punct' && (first.text === '.' || first.text === '..');
 }
 
-/** `set` options that would lift the budgets this server enforces. */
-const BUDGET_OPTIONS = new Set([
-  'notruncation',
-  'truncationmaxrecords',
-  'truncationmaxsize',
-  'query_take_max_records',
-  'norequesttimeout',
-  'servertimeout',
-  'maxmemoryconsumptionperiterator',
-  'max_memory_consumption_per_query_per_node',
-]);
-
-/** Names of `set` statements that try to override budgets (refused with an explanation). */
-export function budgetOverrides(statements: readonly Statement[]): string[] {
-  const found: string[] = [];
-  for (const statement of statements) {
-    const match = /^set\s+([\w.]+)/i.exec(statement.code);
-    if (match?.[1] && BUDGET_OPTIONS.has(match[1].toLowerCase())) found.push(match[1]);
-  }
-  return found;
-}
+/** Top-level operators that make one statement return several tables (the count would be wrong). */
+const MULTI_TABLE_OPERATORS = new Set(['fork', 'facet']);
 
 /**
- * The query with its last statement wrapped as `(…) | count`: counts the
- * rows the full query would return, to report truncation honestly.
+ * A query that counts the rows `statement` returns: the bindings before it
+ * (`let`, `declare`, `set`, … but no other result-producing statement) and
+ * `(<statement> ) | count`, without a trailing `render`. Undefined when a
+ * count would not mean "rows of this table" (the statement returns several
+ * tables, or is not a tabular statement).
  */
-export function countQuery(statements: readonly Statement[]): string | undefined {
-  const last = statements.at(-1);
-  if (!last || /^(let|set|declare|alias|pattern|restrict)\b/i.test(last.code)) return undefined;
-  const body = last.code.replace(/\|\s*render\b[\s\S]*$/i, '');
-  return [...statements.slice(0, -1).map((s) => s.code), `(${body})\n| count`].join(';\n');
+export function countQuery(statements: readonly Statement[], index: number, query: string): string | undefined {
+  const target = statements[index];
+  if (!target || !isTabular(target)) return undefined;
+  let depth = 0;
+  let cut: number | undefined;
+  const tokens = target.tokens;
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i] as KqlToken;
+    if (token.kind === 'punct' && '([{'.includes(token.text)) depth++;
+    else if (token.kind === 'punct' && ')]}'.includes(token.text)) depth = Math.max(0, depth - 1);
+    else if (depth === 0 && token.kind === 'punct' && token.text === '|') {
+      const next = tokens[i + 1]?.text.toLowerCase();
+      if (next && MULTI_TABLE_OPERATORS.has(next)) return undefined;
+      if (next === 'render' && cut === undefined) cut = token.start;
+    }
+  }
+  const scan = scanKql(query);
+  const code = blankComments(query, scan);
+  const first = tokens[0];
+  if (!first) return undefined;
+  const body = code.slice(first.start, cut ?? (tokens.at(-1) as KqlToken).end).trim();
+  const bindings = statements.slice(0, index).filter((s) => !isTabular(s)).map((s) => s.code);
+  return [...bindings, `(${body})\n| count`].join(';\n');
 }

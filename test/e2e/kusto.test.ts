@@ -85,11 +85,23 @@ test('clusters outside the allow-list are refused and never contacted', async ()
 });
 
 test('management commands are refused before sending; valid let, comments and strings are accepted', async () => {
-  for (const query of ['.drop table StormEvents', '// tidy up\n.set-or-append StormEvents <| print 1', 'StormEvents | count; .drop table StormEvents']) {
+  const attacks = [
+    '.drop table StormEvents',
+    '// tidy up\n.set-or-append StormEvents <| print 1',
+    'StormEvents | count; .drop table StormEvents',
+    '\u200B.drop table StormEvents',
+    '\u180E.drop table StormEvents',
+    '// tidy up\r.set-or-append StormEvents <| print 1',
+    '// tidy up\u2028.drop table StormEvents',
+    '// tidy up\u2029.drop table StormEvents',
+  ];
+  for (const query of attacks) {
     const result = await call('kusto_query', { query });
-    assert.equal(result.isError, true, query);
-    assert.match(result.text, /management command, and this server only runs read-only queries/);
+    assert.equal(result.isError, true, JSON.stringify(query));
+    assert.match(result.text, /starts a management command, and this server only runs read-only queries/);
   }
+  const directive = await call('kusto_query', { query: '#connect cluster("help").database("Samples")\n.drop table StormEvents' });
+  assert.match(directive.text, /is a client directive/);
   assert.equal(kusto.queries.length + kusto.commands.length, 0, 'nothing was sent');
   const ok = await call('kusto_query', {
     query: "// storms with '.drop' in a comment\nlet since = ago(30d);\nStormEvents\n| where StartTime > since and EventNarrative !has '.drop table'\n| summarize n = count()",
@@ -104,16 +116,23 @@ test('every user query is read-only by request properties the query cannot overr
   assert.equal(query?.endpoint, 'v2-query');
   assert.equal(query?.options.request_readonly, true);
   assert.equal(query?.options.request_readonly_hardline, true);
-  for (const confinement of ['request_remote_entities_disabled', 'request_external_data_disabled', 'request_callout_disabled']) {
+  for (const confinement of ['request_remote_entities_disabled', 'request_external_data_disabled', 'request_callout_disabled', 'request_sandboxed_execution_disabled', 'request_impersonation_disabled']) {
     assert.equal(query?.options[confinement], true, confinement);
   }
+  assert.equal(query?.options.deferpartialqueryfailures, false, 'truncation is never deferred out of the result');
   assert.equal(query?.options.request_app_name, 'azure-mcp-functions');
   assert.match(String(query?.options.request_description), /^mcp tool=kusto_query caller=anonymous \(functionKey\) request=[0-9a-f]{32}$/);
   assert.match(query?.clientRequestId ?? '', /^azure-mcp-functions\.kusto_query;[0-9a-f-]{36}$/);
   assert.equal(query?.app, 'azure-mcp-functions');
-  const lifted = await call('kusto_query', { query: 'set notruncation;\nStormEvents' });
-  assert.equal(lifted.isError, true);
-  assert.match(lifted.text, /would lift this server's result or time budget/);
+  for (const statement of ['set notruncation', 'set request_callout_disabled=false', 'set request_remote_entities_disabled=false', 'set request_external_data_disabled=false', 'set deferpartialqueryfailures=true']) {
+    const lifted = await call('kusto_query', { query: `${statement};\nStormEvents | take 1` });
+    assert.equal(lifted.isError, true, statement);
+    assert.match(lifted.text, new RegExp(`Refused: \`${statement}\` would change a request property this server sets`));
+    assert.match(lifted.text, /Allowed set statements: query_now/);
+  }
+  assert.equal(kusto.queries.length, 1, 'no set statement was sent');
+  const allowed = await call('kusto_query', { query: 'set query_now = datetime(2030-01-01);\nprint now()' });
+  assert.match(allowed.text, /^2030-01-01T00:00:00Z$/m);
 });
 
 test('parameters are declared and sent as Parameters, never spliced into the text', async () => {
@@ -199,14 +218,52 @@ test('errors are classified with the request id and a next step', async () => {
 
 test('a query over its time budget is cancelled on the cluster and reported as a timeout', async () => {
   kusto.setQueryDelay(Number.POSITIVE_INFINITY, 1);
+  const started = Date.now();
   const result = await call('kusto_query', { query: 'StormEvents | count', timeoutSeconds: 1 });
+  const elapsed = Date.now() - started;
   assert.equal(result.isError, true);
-  assert.match(result.text, /Narrow the time range|did not finish/);
+  assert.match(result.text, /did not finish within 1 seconds and was cancelled on the cluster/);
+  assert.ok(elapsed < 2500, `answered after ${elapsed} ms`);
   const [query] = kusto.queries;
-  assert.equal(query?.options.servertimeout, '00:00:01.000');
-  // The server's own deadline (timeout + grace) or the cluster's answer: either way the query is gone.
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // Our own deadline comes first; the cluster's servertimeout is only a backstop behind it.
+  assert.equal(query?.options.servertimeout, '00:00:03.000');
+  for (let waited = 0; kusto.cancellations.length === 0 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(kusto.cancellations.map((c) => [c.clientRequestId, c.wasRunning]), [[query?.clientRequestId, true]], 'a .cancel query was sent for the running query');
   assert.deepEqual(kusto.runningQueries(), []);
+});
+
+test('several statements return every result table, each with its own budget and an exact count', async () => {
+  const result = await call('kusto_query', { query: 'StormEvents | take 2 | project EventId;\nStormEvents | project State', maxRows: 5 });
+  assert.equal(result.isError, undefined, result.text);
+  assert.match(result.text, /^cluster help · database Samples · 2 result tables\ntable 1 \(PrimaryResult\) · 2 rows\ncolumns: EventId:int\n\d+\n\d+\ntable 2 \(PrimaryResult\) · showing 5 of 3,000 rows \(maxRows 5\)/);
+  assert.deepEqual([result.data.rowCount, result.data.totalRows, result.data.truncation], [2, 2, undefined]);
+  const [second] = result.data.moreTables as Array<Record<string, unknown>>;
+  assert.deepEqual([second?.rowCount, second?.totalRows, second?.truncated], [5, 3000, true]);
+  assert.equal(kusto.queries[1]?.csl, '(StormEvents | project State)\n| count');
+});
+
+test('hints that help: the table that has the column, kusto_list_databases for a database, where * has, no-break spaces', async () => {
+  const column = await call('kusto_query', { query: 'StormEvents | project Population' });
+  assert.match(column.text, /'Population' is a column of table PopulationData/);
+  const database = await call('kusto_query', { query: 'print 1', database: 'Sample' });
+  assert.equal(database.isError, true);
+  assert.match(database.text, /Database 'Sample' was not found\.[\s\S]*Next step: Call kusto_list_databases/);
+  const tables = await call('kusto_list_tables', { database: 'Sample' });
+  assert.match(tables.text, /Next step: Call kusto_list_databases/);
+  const anyColumn = await call('kusto_query', { query: 'StormEvents | where * has "TEXAS" | count' });
+  assert.equal(anyColumn.isError, undefined, anyColumn.text);
+  const pasted = await call('kusto_query', { query: 'StormEvents\u00A0| take\u00A02' });
+  assert.equal(pasted.data.rowCount, 2, pasted.text);
+  const syntax = await call('kusto_query', { query: 'StormEvents | wher State == "TEXAS"' });
+  assert.match(syntax.text, /\[line:position=1:14\].*\(line 1, position 14, at 'wher'\)\nNext step: Fix the KQL syntax/);
+});
+
+test('one huge cell does not hide the result: values are capped and the rows still show', async () => {
+  const result = await call('kusto_query', { query: 'range i from 1 to 3 step 1 | extend Big = strrep("x", 100000)' });
+  assert.equal(result.isError, undefined, result.text);
+  assert.equal(result.data.rowCount, 3);
+  assert.match(result.text, /^1,x{4096}…\(95904 chars cut\)$/m);
+  assert.match(String(result.data.truncation), /3 values longer than 4,096 characters were shortened/);
 });
 
 test('a schema change is seen through the versioned cache', async () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { showDatabases } from '../../kusto/commands.ts';
 import { rowObjects } from '../../kusto/frames.ts';
 import { defineTool } from '../define-tool.ts';
 import { clusterArgument, jsonResult, withTarget } from './common.ts';
@@ -23,7 +24,7 @@ export const kustoListDatabases = defineTool({
       args,
       async ({ kusto, cluster }) => {
         const clientRequestId = kusto.newRequestId('kusto_list_databases');
-        const [table] = await kusto.gateway.command({ cluster, database: cluster.defaultDatabase ?? '', text: '.show databases', clientRequestId, signal: ctx.signal });
+        const [table] = await kusto.gateway.command({ cluster, database: cluster.defaultDatabase ?? '', command: showDatabases(), clientRequestId, signal: ctx.signal });
         const databases = rowObjects(table)
           .map((row) => ({ name: String(row.DatabaseName), ...(row.PrettyName ? { prettyName: String(row.PrettyName) } : {}) }))
           .sort((a, b) => a.name.localeCompare(b.name));

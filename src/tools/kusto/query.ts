@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { bindParameters, parametersSchema } from '../../kusto/parameters.ts';
-import { budgetOverrides, isControlCommand, splitStatements } from '../../kusto/statements.ts';
+import { checkUserQuery } from '../../kusto/read-only-check.ts';
+import { splitStatements } from '../../kusto/statements.ts';
 import { defineTool, toolError } from '../define-tool.ts';
 import { clusterArgument, databaseArgument, resolveTarget } from './common.ts';
 import { queryOutputSchema, runReadOnlyQuery } from './run-query.ts';
@@ -12,7 +13,8 @@ export const kustoQuery = defineTool({
     'Run a read-only KQL query against a Kusto database and get typed, compact results (column types once, then CSV rows). ' +
     'Results are capped (maxRows, default 100) and the answer always says when rows were cut and how many the full query returns. ' +
     'Prefer summarize/count/top and a time filter over raw rows. Put user-supplied values in `parameters` and refer to them by name ' +
-    '(declared for you as query_parameters), never by pasting them into the query. Management commands (starting with ".") are refused.',
+    '(declared for you as query_parameters), never by pasting them into the query. Management commands (starting with "."), #-directives and `set` statements ' +
+    '(except query_now and a few other harmless ones) are refused. Several statements return several result tables.',
   toolset: 'kusto',
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   input: z
@@ -37,22 +39,10 @@ export const kustoQuery = defineTool({
     const { settings } = target.kusto;
     const refuse = (message: string, nextStep: string) => toolError({ message, nextStep, errorClass: 'query_refused', target: target.target });
 
-    const statements = splitStatements(args.query);
-    if (statements.length === 0) return refuse('The query is empty (only whitespace or comments).', 'Send a KQL query such as `T | take 10`.');
-    const command = statements.find(isControlCommand);
-    if (command) {
-      return refuse(
-        `Refused: "${command.code.split(/\s/)[0]}" is a management command, and this server only runs read-only queries.`,
-        'Use a query instead: kusto_table_schema or `T | getschema` for schemas, kusto_list_tables for tables, kusto_list_databases for databases.',
-      );
-    }
-    const overrides = budgetOverrides(statements);
-    if (overrides.length > 0) {
-      return refuse(
-        `Refused: \`set ${overrides.join('`, `set ')}\` would lift this server's result or time budget.`,
-        'Remove the set statement; use maxRows and timeoutSeconds instead.',
-      );
-    }
+    if (splitStatements(args.query).length === 0) return refuse('The query is empty (only whitespace or comments).', 'Send a KQL query such as `T | take 10`.');
+    // The gateway checks again before sending; checking here first keeps the refusal free of any I/O.
+    const refusal = checkUserQuery(args.query);
+    if (refusal) return refuse(refusal.reason, refusal.nextStep);
     const timeoutSeconds = Math.min(args.timeoutSeconds ?? settings.defaultTimeoutSeconds, settings.maxTimeoutSeconds);
     let bound;
     try {
@@ -64,7 +54,6 @@ export const kustoQuery = defineTool({
       target,
       {
         tool: 'kusto_query',
-        statements,
         text: bound ? `${bound.declaration}\n${args.query}` : args.query,
         ...(bound && { parameters: bound.values }),
         maxRows: Math.min(args.maxRows, settings.maxRows),

@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { kustoErrorResult, unresolvedName } from '../../kusto/errors.ts';
-import { formatStats, plainValue, renderHeader, renderRows } from '../../kusto/format.ts';
-import type { KustoTable, QueryStats } from '../../kusto/frames.ts';
-import { KustoRequestError } from '../../kusto/gateway.ts';
-import { closeMatches } from '../../kusto/schema-cache.ts';
-import { countQuery, type Statement } from '../../kusto/statements.ts';
+import { classifyKustoError, kustoErrorResult, unresolvedName } from '../../kusto/errors.ts';
+import { formatStats, plainValue, renderHeader } from '../../kusto/format.ts';
+import { isTruncation, type QueryResult } from '../../kusto/frames.ts';
+import { KustoRequestError } from '../../kusto/request-error.ts';
+import { planTables, truncationText, type Budget, type TablePlan } from '../../kusto/result-budget.ts';
+import { unknownNameHints } from '../../kusto/schema-cache.ts';
+import { countQuery, isTabular, splitStatements } from '../../kusto/statements.ts';
 import type { ToolContext, ToolResult } from '../define-tool.ts';
 import { requestDescription, type KustoTarget } from './common.ts';
 
@@ -12,30 +13,28 @@ import { requestDescription, type KustoTarget } from './common.ts';
 const ENGINE_MAX_BYTES = 16 * 1_048_576;
 const COUNT_TIMEOUT_SECONDS = 10;
 
-/**
- * Sent with every user query. Read-only (hardline also turns off plugins that
- * cannot guarantee it), and no reaching out from the cluster: no other
- * clusters (`cluster('…')`), no `externaldata` URLs, no callouts such as
- * `http_request`, so a query cannot make the cluster fetch from or leak to
- * places the allow-list does not name.
- */
-const CONFINEMENT_OPTIONS = {
-  request_readonly: true,
-  request_readonly_hardline: true,
-  request_remote_entities_disabled: true,
-  request_external_data_disabled: true,
-  request_callout_disabled: true,
-} as const;
+const columnsSchema = z.array(z.object({ name: z.string(), type: z.string() }));
+
+const tableOutput = z.object({
+  name: z.string(),
+  columns: columnsSchema,
+  rows: z.array(z.array(z.unknown())),
+  rowCount: z.number().describe('Rows of this table in the result'),
+  totalRows: z.number().optional().describe('Rows the statement returns in full, when known'),
+  truncated: z.boolean(),
+  truncation: z.string().optional(),
+});
 
 export const queryOutputSchema = z.object({
   cluster: z.string(),
   database: z.string(),
-  columns: z.array(z.object({ name: z.string(), type: z.string() })),
-  rows: z.array(z.array(z.unknown())),
-  rowCount: z.number().describe('Rows in this result'),
-  totalRows: z.number().optional().describe('Rows the full query returns, when known'),
-  truncated: z.boolean(),
-  truncation: z.string().optional(),
+  columns: columnsSchema.describe('Columns of the first result table'),
+  rows: z.array(z.array(z.unknown())).describe('Rows of the first result table'),
+  rowCount: z.number().describe('Rows of the first result table in this result'),
+  totalRows: z.number().optional().describe('Rows the first statement returns in full, when known'),
+  truncated: z.boolean().describe('Whether any result table was cut (rows, bytes or long values)'),
+  truncation: z.string().optional().describe('What was cut in the first result table and what to do about it'),
+  moreTables: z.array(tableOutput).optional().describe('The result tables after the first (queries with several statements), each with its own budget and truncation'),
   partialErrors: z.array(z.string()).optional(),
   stats: z
     .object({
@@ -53,7 +52,6 @@ export const queryOutputSchema = z.object({
 
 export interface ReadOnlyQuery {
   tool: string;
-  statements: readonly Statement[];
   /** Final text sent (parameters declared in front). */
   text: string;
   parameters?: Record<string, string | number>;
@@ -62,132 +60,156 @@ export interface ReadOnlyQuery {
   includeStats: boolean;
 }
 
-const isTruncationError = (message: string) => /E_QUERY_RESULT_SET_TOO_LARGE|exceeded the internal (record count|data size) limit/i.test(message);
+interface RenderedTable {
+  plan: TablePlan;
+  totalRows?: number;
+  truncation?: string;
+}
 
 /**
- * Runs user KQL read-only with budgets: the query endpoint only, read-only
- * request properties the query text cannot override, engine-side truncation
- * plus our own byte cut, a server timeout with cancellation, and a result
- * that always says whether and why it was cut.
+ * Runs user KQL read-only with budgets: the gateway's read-only check and
+ * confinement, engine-side truncation plus our own row, byte and cell cuts
+ * per result table, a deadline with cancellation, and a result that always
+ * says whether, where and why it was cut.
  */
 export async function runReadOnlyQuery(target: KustoTarget, query: ReadOnlyQuery, ctx: ToolContext): Promise<ToolResult> {
   const { kusto, cluster, database } = target;
   const clientRequestId = kusto.newRequestId(query.tool);
+  const statements = splitStatements(query.text);
+  const engineRecords = (query.maxRows + 1) * Math.max(1, statements.filter(isTabular).length);
   const options = {
-    ...CONFINEMENT_OPTIONS,
-    // Milliseconds: the SDK writes them as a timespan and sets its own client timeout a little above.
-    servertimeout: query.timeoutSeconds * 1000,
-    // One row beyond the budget tells us the result was cut.
-    truncationmaxrecords: query.maxRows + 1,
-    query_take_max_records: query.maxRows + 1,
+    // One row beyond the budget per result table tells us a table was cut.
+    truncationmaxrecords: engineRecords,
+    query_take_max_records: engineRecords,
     truncationmaxsize: ENGINE_MAX_BYTES,
     request_app_name: kusto.appName,
     request_description: requestDescription(query.tool, ctx.caller, ctx.requestId),
   };
-  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout((query.timeoutSeconds + 5) * 1000)]);
-  let table: KustoTable;
-  let partialErrors: string[];
-  let stats: QueryStats | undefined;
+  let result: QueryResult;
   ctx.progress(`query running on ${cluster.name}/${database} (time limit ${query.timeoutSeconds} s)`);
   try {
-    const result = await kusto.gateway.query({
+    result = await kusto.gateway.query({
       cluster,
       database,
       text: query.text,
       clientRequestId,
       options,
       parameters: query.parameters,
-      signal,
+      signal: ctx.signal,
+      timeoutMs: query.timeoutSeconds * 1000,
       user: ctx.caller.name ?? ctx.caller.objectId,
     });
-    table = result.primary[0] ?? { name: 'PrimaryResult', columns: [], rows: [] };
-    partialErrors = result.partialErrors.map((error) => error.message);
-    stats = result.stats;
   } catch (error) {
     return failure(error, target, query, clientRequestId);
   }
 
-  const rowLimited = table.rows.length > query.maxRows || partialErrors.some(isTruncationError);
-  const rendered = renderRows(table, query.maxRows, kusto.settings.maxResultBytes);
-  const byteLimited = rendered.shown < Math.min(query.maxRows, table.rows.length);
-  const truncated = rowLimited || byteLimited;
-  const totalRows = rowLimited ? await countRows(target, query, ctx) : truncated ? table.rows.length : rendered.shown;
-  const otherErrors = partialErrors.filter((message) => !isTruncationError(message));
+  const budget: Budget = { maxRows: query.maxRows, maxRowsCap: kusto.settings.maxRows, maxBytes: kusto.settings.maxResultBytes };
+  const tables = result.primary.length > 0 ? result.primary : [{ name: 'PrimaryResult', columns: [], rows: [] }];
+  const plans = planTables(tables, result.partialErrors, budget);
+  // A count per cut table needs to know which statement made it: one table per tabular statement.
+  const tabularIndexes = statements.flatMap((statement, i) => (isTabular(statement) ? [i] : []));
+  const statementOf = (index: number) => (tables.length === tabularIndexes.length ? (tabularIndexes[index] ?? -1) : -1);
+  const rendered: RenderedTable[] = [];
+  for (const [index, plan] of plans.entries()) {
+    const totalRows = plan.rowLimited ? await countRows(target, query, statements, statementOf(index), ctx) : plan.table.rows.length;
+    const truncation = truncationText(plan, totalRows, budget);
+    rendered.push({ plan, ...(totalRows !== undefined && { totalRows }), ...(truncation && { truncation }) });
+  }
+  // Truncation is told per table; other partial failures are told once.
+  const otherErrors = result.partialErrors.filter((error) => !isTruncation(error)).map((error) => error.message);
+  const truncated = rendered.some((table) => table.plan.truncated);
+  const shownRows = rendered.reduce((sum, table) => sum + table.plan.rendered.shown, 0);
 
-  const of = totalRows !== undefined ? `${rendered.shown.toLocaleString('en-US')} of ${totalRows.toLocaleString('en-US')}` : `${rendered.shown.toLocaleString('en-US')} of more than ${query.maxRows.toLocaleString('en-US')}`;
-  const truncation = !truncated
-    ? undefined
-    : byteLimited && !rowLimited
-      ? `showing ${of} rows: the ${kusto.settings.maxResultBytes.toLocaleString('en-US')}-byte result budget was reached; project fewer or shorter columns (e.g. substring()) or summarize`
-      : `showing ${of} rows (maxRows ${query.maxRows}); add filters, summarize, or project fewer columns${query.maxRows < kusto.settings.maxRows ? `, or raise maxRows (at most ${kusto.settings.maxRows})` : ''}`;
-  const lines = [
-    `cluster ${cluster.name} · database ${database} · ${truncation ?? `${rendered.shown} row${rendered.shown === 1 ? '' : 's'}`}`,
-    ...otherErrors.map((message) => `partial failure (results may be incomplete): ${message.slice(0, 500)}`),
-    renderHeader(table.columns),
-    ...rendered.lines,
-  ];
-  const statsLine = query.includeStats ? formatStats(stats) : undefined;
+  const summary = (table: RenderedTable) => table.truncation ?? `${table.plan.rendered.shown} row${table.plan.rendered.shown === 1 ? '' : 's'}`;
+  const head = `cluster ${cluster.name} · database ${database} · ${rendered.length === 1 ? summary(rendered[0] as RenderedTable) : `${rendered.length} result tables`}`;
+  const lines = [head, ...otherErrors.map((message) => `partial failure (results may be incomplete): ${message.slice(0, 500)}`)];
+  for (const [index, table] of rendered.entries()) {
+    if (rendered.length > 1) lines.push(`table ${index + 1} (${table.plan.table.name || 'PrimaryResult'}) · ${summary(table)}`);
+    lines.push(renderHeader(table.plan.table.columns), ...table.plan.rendered.lines);
+  }
+  const statsLine = query.includeStats ? formatStats(result.stats) : undefined;
   if (statsLine) lines.push(statsLine);
+
+  const [first, ...more] = rendered.map(tableData) as [ReturnType<typeof tableData>, ...Array<ReturnType<typeof tableData>>];
   const structured: z.infer<typeof queryOutputSchema> = {
     cluster: cluster.name,
     database,
-    columns: table.columns,
-    rows: table.rows.slice(0, rendered.shown).map((row) => table.columns.map((column, i) => plainValue(row[i], column.type))),
-    rowCount: rendered.shown,
-    ...(totalRows !== undefined && { totalRows }),
+    columns: first.columns,
+    rows: first.rows,
+    rowCount: first.rowCount,
+    ...(first.totalRows !== undefined && { totalRows: first.totalRows }),
     truncated,
-    ...(truncation && { truncation }),
+    ...(first.truncation && { truncation: first.truncation }),
+    ...(more.length > 0 && { moreTables: more }),
     ...(otherErrors.length > 0 && { partialErrors: otherErrors }),
-    ...(query.includeStats && stats && { stats }),
+    ...(query.includeStats && result.stats && { stats: result.stats }),
     clientRequestId,
   };
   return {
     content: [{ type: 'text', text: lines.join('\n') }],
     structuredContent: structured,
-    audit: { target: target.target, upstreamRequestId: clientRequestId, resultRows: rendered.shown, truncated, queryText: query.text },
+    audit: { target: target.target, upstreamRequestId: clientRequestId, resultRows: shownRows, truncated, queryText: query.text },
   };
 }
 
-/** Exact row count of the full result, when a quick count can tell; undefined otherwise. */
-async function countRows(target: KustoTarget, query: ReadOnlyQuery, ctx: ToolContext): Promise<number | undefined> {
-  const text = countQuery(query.statements);
+function tableData({ plan, totalRows, truncation }: RenderedTable): z.infer<typeof tableOutput> {
+  const { table, rendered, cellChars } = plan;
+  return {
+    name: table.name || 'PrimaryResult',
+    columns: table.columns,
+    rows: table.rows.slice(0, rendered.shown).map((row) => table.columns.map((column, i) => plainValue(row[i], column.type, cellChars))),
+    rowCount: rendered.shown,
+    ...(totalRows !== undefined && { totalRows }),
+    truncated: plan.truncated,
+    ...(truncation && { truncation }),
+  };
+}
+
+/**
+ * Exact row count of one statement's full result, when a quick count can
+ * tell: undefined when the statement cannot be counted on its own, or the
+ * count does not come back as one `Count` value.
+ */
+async function countRows(target: KustoTarget, query: ReadOnlyQuery, statements: ReturnType<typeof splitStatements>, statementIndex: number, ctx: ToolContext): Promise<number | undefined> {
+  const text = statementIndex >= 0 ? countQuery(statements, statementIndex, query.text) : undefined;
   if (!text) return undefined;
   ctx.progress(`the result was cut at ${query.maxRows} rows; counting the full result`);
-  const parameterDeclaration = query.text.startsWith('declare query_parameters') ? `${query.text.slice(0, query.text.indexOf(';') + 1)}\n` : '';
   try {
     const result = await target.kusto.gateway.query({
       cluster: target.cluster,
       database: target.database,
-      text: `${parameterDeclaration}${text}`,
+      text,
       clientRequestId: target.kusto.newRequestId(`${query.tool}.count`),
-      options: { ...CONFINEMENT_OPTIONS, servertimeout: COUNT_TIMEOUT_SECONDS * 1000, request_app_name: target.kusto.appName },
+      options: { request_app_name: target.kusto.appName, truncationmaxrecords: 10 },
       parameters: query.parameters,
-      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout((COUNT_TIMEOUT_SECONDS + 2) * 1000)]),
+      signal: ctx.signal,
+      timeoutMs: COUNT_TIMEOUT_SECONDS * 1000,
     });
-    const count = Number(result.primary[0]?.rows[0]?.[0]);
-    return Number.isFinite(count) && result.partialErrors.length === 0 ? count : undefined;
+    const [table, ...others] = result.primary;
+    const onlyCount = table && others.length === 0 && table.columns.length === 1 && table.columns[0]?.name === 'Count' && table.rows.length === 1;
+    const count = onlyCount ? Number(table.rows[0]?.[0]) : NaN;
+    return Number.isSafeInteger(count) && count >= 0 && result.partialErrors.length === 0 ? count : undefined;
   } catch {
     return undefined; // "more than N" is still honest
   }
 }
 
 async function failure(error: unknown, target: KustoTarget, query: ReadOnlyQuery, clientRequestId: string): Promise<ToolResult> {
-  let suggestions: string[] | undefined;
-  if (error instanceof KustoRequestError && (error.code === 'SEM0100' || /Failed to resolve/i.test(error.message))) {
+  let nameHints: string[] | undefined;
+  if (error instanceof KustoRequestError && classifyKustoError(error) === 'unknown_name') {
     const name = unresolvedName(error.message);
     try {
-      // A missing name may mean the schema changed: check the version once, then suggest close names.
+      // A missing name may mean the schema changed: check the version once, then hint from the schema.
       const schema = await target.kusto.schemas.refresh(target.cluster, target.database);
-      const names = [...schema.tables.keys(), ...[...schema.tables.values()].flatMap((t) => t.columns.map((c) => c.name))];
-      if (name) suggestions = closeMatches(name, new Set(names));
+      if (name) nameHints = unknownNameHints(schema, name);
     } catch {
-      // Suggestions are a bonus; the error itself still goes back.
+      // Hints are a bonus; the error itself still goes back.
     }
   }
   const result = kustoErrorResult(error, {
     target: target.target,
     database: target.database,
-    suggestions,
+    nameHints,
     timeoutSeconds: query.timeoutSeconds,
     maxTimeoutSeconds: target.kusto.settings.maxTimeoutSeconds,
   });

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { bracketName } from '../../kusto/identifiers.ts';
-import { splitStatements } from '../../kusto/statements.ts';
 import { defineTool } from '../define-tool.ts';
 import { clusterArgument, databaseArgument, tableArgument, withTarget } from './common.ts';
 import { queryOutputSchema, runReadOnlyQuery } from './run-query.ts';
@@ -28,7 +27,6 @@ export const kustoSample = defineTool({
         target,
         {
           tool: 'kusto_sample',
-          statements: splitStatements(text),
           text,
           maxRows: args.rows,
           timeoutSeconds: target.kusto.settings.defaultTimeoutSeconds,

@@ -111,6 +111,12 @@ export interface V2Response {
   partialFailure?: OneApiError;
   cancelled?: boolean;
   placement: ErrorPlacement;
+  /**
+   * `deferpartialqueryfailures`: a truncation is then reported only in
+   * QueryCompletionInformation (no error row, HasErrors false), as the
+   * service does (recorded: python/query_partial_results_defer_is_true.json).
+   */
+  deferPartialFailures?: boolean;
   visualization?: { visualization: string; properties: Record<string, KqlValue> };
   stats: { executionMs: number; rowsTotal: number; rowsScanned: number; peakMemory: number };
 }
@@ -187,6 +193,7 @@ export function buildV2Body(r: V2Response): string {
   frames.push(dataTable(0, 'QueryProperties', '@ExtendedProperties', columnsJson([{ name: 'TableId', type: 'int' }, { name: 'Key', type: 'string' }, { name: 'Value', type: 'dynamic' }]),
     [`[1,"Visualization",${JSON.stringify(visualizationValue(r.visualization))}]`]));
   const failure = r.partialFailure ?? (r.truncation ? truncationError(r.truncation.kind, r.truncation.limit, ids) : undefined);
+  const reported = r.deferPartialFailures && !r.partialFailure ? undefined : failure;
   const failedTable = r.truncation?.tableIndex ?? Math.max(0, r.results.length - 1);
   let rowCount = 0;
   let bytes = 0;
@@ -194,21 +201,24 @@ export function buildV2Body(r: V2Response): string {
     const rows = result.rowsJson;
     rowCount += rows.length;
     for (const row of rows) bytes += row.length;
-    const withError = failure && i === failedTable && r.placement !== 'end_of_dataset' ? [...rows, JSON.stringify({ OneApiErrors: [failure] })] : rows;
+    const withError = reported && i === failedTable && r.placement !== 'end_of_dataset' ? [...rows, JSON.stringify({ OneApiErrors: [reported] })] : rows;
     frames.push(dataTable(i + 1, 'PrimaryResult', result.table.name, columnsJson(result.table.columns), withError));
   });
   const base = (level: number, levelName: string, status: number, statusName: string, event: number, eventName: string, payload: string) =>
     stringifyJson([now, ids.clientRequestId, ids.activityId, ids.activityId, ids.activityId, level, levelName, status, statusName, event, eventName, payload]);
   const qci = [
-    failure
-      ? base(2, 'Error', r.truncation ? E_QUERY_RESULT_SET_TOO_LARGE : -1, r.truncation ? 'E_QUERY_RESULT_SET_TOO_LARGE (0x80DA0003)' : 'E_QUERY_CANCELLED', 4, 'QueryInfo', JSON.stringify({ Count: 1, Text: failure.error['@message'] }))
-      : base(4, 'Info', 0, 'S_OK (0)', 4, 'QueryInfo', JSON.stringify({ Count: 1, Text: 'Query completed successfully' })),
+    r.truncation && !r.partialFailure
+      ? base(2, 'Error', E_QUERY_RESULT_SET_TOO_LARGE, `Query result set too large (E_QUERY_RESULT_SET_TOO_LARGE). (${E_QUERY_RESULT_SET_TOO_LARGE})`, 1, 'QueryLimitsExceeded',
+          JSON.stringify({ Count: 1, Text: failure?.error['@message'] }))
+      : failure
+        ? base(2, 'Error', -1, 'E_QUERY_CANCELLED', 4, 'QueryInfo', JSON.stringify({ Count: 1, Text: failure.error['@message'] }))
+        : base(4, 'Info', 0, 'S_OK (0)', 4, 'QueryInfo', JSON.stringify({ Count: 1, Text: 'Query completed successfully' })),
     base(4, 'Info', 0, 'S_OK (0)', 5, 'WorkloadGroup', JSON.stringify({ Count: 1, Text: 'default' })),
     base(4, 'Info', 0, 'S_OK (0)', 0, 'QueryResourceConsumption', resourceConsumption(r.stats, rowCount, bytes)),
   ];
   frames.push(dataTable(r.results.length + 1, 'QueryCompletionInformation', 'QueryCompletionInformation', columnsJson(QCI_COLUMNS.map(([name, type]) => ({ name, type }))), qci));
-  const completion: Record<string, unknown> = { FrameType: 'DataSetCompletion', HasErrors: Boolean(failure), Cancelled: Boolean(r.cancelled) };
-  if (failure) completion.OneApiErrors = [failure];
+  const completion: Record<string, unknown> = { FrameType: 'DataSetCompletion', HasErrors: Boolean(reported), Cancelled: Boolean(r.cancelled) };
+  if (reported) completion.OneApiErrors = [reported];
   frames.push(JSON.stringify(completion));
   return `[${frames.join(',\r\n')}]`;
 }

@@ -146,6 +146,7 @@ const STRING_PREDICATES: Readonly<Record<string, (h: string, n: string) => boole
 };
 
 function compileBinary(op: string, leftExpr: Expr, rightExpr: Expr, env: CompileEnv, pos: number): CompiledExpr {
+  if (leftExpr.kind === 'star') return compileStarPredicate(op, rightExpr, env, pos);
   const left = compileExpr(leftExpr, env);
   const right = compileExpr(rightExpr, env);
   if (op === 'and' || op === 'or') return compileLogical(op, left, right, env, pos);
@@ -157,6 +158,18 @@ function compileBinary(op: string, leftExpr: Expr, rightExpr: Expr, env: Compile
   if (['==', '!=', '<', '<=', '>', '>='].includes(op)) return compileComparison(op, left, right, env, pos);
   if (['+', '-', '*', '/', '%'].includes(op)) return compileArithmetic(op, left, right, env, pos);
   throw unsupported(`operator ${op}`, pos);
+}
+
+/** `* has "x"`: the predicate over every column's text; true when any column matches (negated: when none does). */
+function compileStarPredicate(op: string, rightExpr: Expr, env: CompileEnv, pos: number): CompiledExpr {
+  const negated = op.startsWith('!') && op !== '!=';
+  const predicate = STRING_PREDICATES[op === '!~' ? '=~' : negated ? op.slice(1) : op];
+  if (!predicate) throw typeError(env.operator, `'*' can only be searched with a string operator such as has, not '${op}'`, pos);
+  const right = compileExpr(rightExpr, env);
+  if (!right.constant) throw typeError(env.operator, `'* ${op}' expects a constant string`, pos);
+  const needle = valueToString(right.eval([]), right.type);
+  const columns = env.scope.columns.map((column, i) => (row: Row) => valueToString(row[i] as KqlValue, column.type));
+  return { type: 'bool', constant: false, eval: (row) => columns.some((text) => predicate(text(row), needle)) !== negated };
 }
 
 function compileLogical(op: 'and' | 'or', left: CompiledExpr, right: CompiledExpr, env: CompileEnv, pos: number): CompiledExpr {

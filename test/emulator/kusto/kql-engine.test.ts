@@ -317,12 +317,9 @@ describe('sample data', () => {
     assert.deepEqual([...types].sort(), ['bool', 'datetime', 'dynamic', 'guid', 'int', 'long', 'real', 'string', 'timespan']);
   });
 
-  it('summarizes the 100k-row table by hour well under 200 ms', () => {
-    query('Metrics', 'PerfHistory | take 1'); // generate the rows first; the bound is on query time
-    const started = performance.now();
+  // Speed is the bench's business (npm run bench, Kusto figures); a timed assertion here would flake under load.
+  it('summarizes the 100k-row table by hour, every row counted once', () => {
     const result = query('Metrics', 'PerfHistory | summarize count() by bin(Timestamp, 1h)');
-    const elapsed = performance.now() - started;
     assert.equal(result.reduce((n, row) => n + (row[1] as number), 0), PERF_HISTORY_ROWS);
-    assert.ok(elapsed < 200, `took ${elapsed.toFixed(1)} ms`);
   });
 });

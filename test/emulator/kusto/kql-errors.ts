@@ -16,6 +16,10 @@ export class KqlError extends Error {
     message: string,
     /** Character offset in the query text, when known. */
     readonly offset?: number,
+    /** The message without its "Semantic error: CODE: " prefix (the inner error's `message`). */
+    readonly detail: string = message,
+    /** For syntax errors: the inner error's `@token`, `@line`, `@pos`. */
+    readonly location?: { token: string; line: number; position: number },
   ) {
     super(message);
   }
@@ -26,7 +30,8 @@ export function lineAndPosition(text: string, offset: number): { line: number; p
   let line = 1;
   let lineStart = 0;
   for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
+    const code = text.charCodeAt(i);
+    if (code === 10 || code === 0x2028 || code === 0x2029 || (code === 13 && text.charCodeAt(i + 1) !== 10)) {
       line++;
       lineStart = i + 1;
     }
@@ -34,21 +39,28 @@ export function lineAndPosition(text: string, offset: number): { line: number; p
   return { line, position: offset - lineStart };
 }
 
-export function syntaxError(text: string, offset: number, detail: string): KqlError {
+/**
+ * SYN0002 as the service reports it: the position and the query, and no
+ * more. The service does not say what it expected, so neither does this;
+ * `_detail` only documents the call site.
+ */
+export function syntaxError(text: string, offset: number, _detail: string): KqlError {
   const { line, position } = lineAndPosition(text, offset);
   const snippet = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  const token = /^[\w$]+|^\S/u.exec(text.slice(offset))?.[0] ?? '';
   return new KqlError(
     'syntax',
     'SYN0002',
-    `Syntax error: Query could not be parsed: SYN0002: A recognition error occurred. ` +
-      `[line:position=${line}:${position}]. ${detail}. Query: '${snippet}'`,
+    `Syntax error: Query could not be parsed: SYN0002: A recognition error occurred. [line:position=${line}:${position}]. Query: '${snippet}'`,
     offset,
+    'A recognition error occurred.',
+    { token, line, position },
   );
 }
 
 export function semanticError(code: string, operator: string | undefined, detail: string, offset?: number): KqlError {
   const where = operator ? `'${operator}' operator: ` : '';
-  return new KqlError('semantic', code, `Semantic error: ${code}: ${where}${detail}`, offset);
+  return new KqlError('semantic', code, `Semantic error: ${code}: ${where}${detail}`, offset, `${where}${detail}`);
 }
 
 /** SEM0100: a name that is neither a table, a let, a parameter nor a column in scope. */

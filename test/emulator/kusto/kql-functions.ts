@@ -487,6 +487,8 @@ export const SCALAR_FUNCTIONS: ReadonlyMap<string, FunctionBinder> = new Map<str
   ['indexof', stringFn('indexof', 2, 2, 'long', ([s, x]) => (s as string).indexOf(x as string))],
   ['countof', stringFn('countof', 2, 2, 'long', ([s, x]) => (x === '' ? 0 : (s as string).split(x as string).length - 1))],
   ['reverse', stringFn('reverse', 1, 1, 'string', ([s]) => [...(s as string)].reverse().join(''))],
+  // The service caps the result at 1,048,576 characters.
+  ['strrep', stringFn('strrep', 2, 3, 'string', ([s, n, d]) => Array<string>(Math.max(0, Math.min(Number(n), Math.floor(1_048_576 / Math.max(1, (s as string).length))))).fill(s as string).join(d ?? ''))],
   ['trim_start', stringFn('trim_start', 2, 2, 'string', ([r, s]) => (s as string).replace(jsRegex(`^(?:${r})+`), ''))],
   ['trim_end', stringFn('trim_end', 2, 2, 'string', ([r, s]) => (s as string).replace(jsRegex(`(?:${r})+$`), ''))],
   ['trim', stringFn('trim', 2, 2, 'string', ([r, s]) => (s as string).replace(jsRegex(`^(?:${r})+|(?:${r})+$`, 'g'), ''))],

@@ -60,6 +60,16 @@ const OPERATORS = ['==', '!=', '<>', '<=', '>=', '=~', '!~', '..', '=>', '|', ';
 const TYPED_LITERALS = new Set(['datetime', 'date', 'timespan', 'time', 'guid', 'uuid', 'uniqueid', 'dynamic', 'long',
   'int', 'int64', 'int32', 'real', 'double', 'bool', 'boolean', 'decimal']);
 
+/**
+ * Kusto's whitespace (`Kusto.Language` TextFacts.IsWhitespace): besides the
+ * ASCII spaces, the no-break space pasted from web pages, the zero-width
+ * space, the Mongolian vowel separator, the byte order mark and the Unicode
+ * spaces. Line breaks are CR, LF, U+2028 and U+2029; a `//` comment ends at any.
+ */
+const WHITESPACE = new Set([0x09, 0x20, 0x0d, 0x0a, 0x0c, 0xa0, 0x1680, 0x180e, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x200b, 0x202f, 0x205f, 0x3000, 0xfeff]);
+export const isWhitespace = (code: number) => WHITESPACE.has(code);
+const isLineBreak = (code: number) => code === 0x0d || code === 0x0a || code === 0x2028 || code === 0x2029;
+
 const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
 const isIdentStart = (c: string | undefined) =>
   c !== undefined && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_' || c === '$');
@@ -70,12 +80,12 @@ export function tokenize(text: string): Token[] {
   let i = 0;
   while (i < text.length) {
     const c = text[i];
-    if (c === ' ' || c === '\t' || c === '\r' || c === '\n') {
+    if (isWhitespace(text.charCodeAt(i))) {
       i++;
       continue;
     }
     if (c === '/' && text[i + 1] === '/') {
-      while (i < text.length && text[i] !== '\n') i++;
+      while (i < text.length && !isLineBreak(text.charCodeAt(i))) i++;
       continue;
     }
     const start = i;
@@ -116,7 +126,7 @@ export function tokenize(text: string): Token[] {
 }
 
 function skipSpaces(text: string, i: number): number {
-  while (i < text.length && /\s/.test(text[i] as string)) i++;
+  while (i < text.length && isWhitespace(text.charCodeAt(i))) i++;
   return i;
 }
 
@@ -137,7 +147,7 @@ function findClosingParen(text: string, open: number): number {
 function isStringStart(text: string, i: number): boolean {
   const c = text[i];
   if (c === '"' || c === "'") return true;
-  if (c === '`' && text.startsWith('```', i)) return true;
+  if ((c === '`' && text.startsWith('```', i)) || (c === '~' && text.startsWith('~~~', i))) return true;
   // Verbatim @"..." and obfuscated h"..." / h@"..." strings.
   if (c === '@' && (text[i + 1] === '"' || text[i + 1] === "'")) return true;
   if ((c === 'h' || c === 'H') && !isIdentPart(text[i - 1])) {
@@ -151,8 +161,8 @@ function isStringStart(text: string, i: number): boolean {
 function readString(text: string, i: number): { value: string; end: number } {
   const start = i;
   if (text[i] === 'h' || text[i] === 'H') i++;
-  if (text.startsWith('```', i)) {
-    const close = text.indexOf('```', i + 3);
+  if (text.startsWith('```', i) || text.startsWith('~~~', i)) {
+    const close = text.indexOf(text.slice(i, i + 3), i + 3);
     if (close < 0) throw syntaxError(text, start, 'unterminated multi-line string literal');
     return { value: text.slice(i + 3, close), end: close + 3 };
   }
@@ -163,7 +173,8 @@ function readString(text: string, i: number): { value: string; end: number } {
   let value = '';
   while (i < text.length) {
     const c = text[i] as string;
-    if (c === '\n' && !verbatim) break;
+    // Kusto ends every single-line string at a line break, verbatim or not.
+    if (c === '\n' || c === '\r') break;
     if (c === quote) {
       if (verbatim && text[i + 1] === quote) {
         value += quote;

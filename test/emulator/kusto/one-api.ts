@@ -13,7 +13,7 @@ export interface OneApiError {
     '@message': string;
     '@context': Record<string, unknown>;
     '@permanent': boolean;
-    innererror?: { code: string; message?: string; '@errorCode'?: string; '@errorMessage'?: string };
+    innererror?: { code: string; message?: string; '@errorCode'?: string; '@errorMessage'?: string; [extra: string]: unknown };
     [extra: string]: unknown;
   };
 }
@@ -66,23 +66,64 @@ export function oneApiError(init: OneApiErrorInit, ids: RequestIds): OneApiError
   };
 }
 
-/** 400 body for a query the engine rejected (syntax, semantic, unsupported, bad parameter). */
+const TYPES: Record<KqlError['kind'], string> = {
+  syntax: 'Kusto.Data.Exceptions.SyntaxException',
+  semantic: 'Kusto.Data.Exceptions.SemanticException',
+  unsupported: 'Kusto.Data.Exceptions.KustoBadRequestException',
+  request: 'Kusto.Data.Exceptions.KustoBadRequestException',
+};
+
+/**
+ * 400 body for a query that was rejected (syntax, semantic, unsupported, bad
+ * parameter), shaped like the service's (response-v2 docs): an outer
+ * General_BadRequest, and an inner error with the specific code, type and,
+ * for syntax errors, `@token`, `@line` and `@pos`.
+ */
 export function queryErrorBody(error: KqlError, ids: RequestIds, database: string, text: string): OneApiError {
-  const type = error.kind === 'syntax' ? 'Kusto.Data.Exceptions.SyntaxException'
-    : error.kind === 'semantic' ? 'Kusto.Data.Exceptions.SemanticException'
-    : 'Kusto.Data.Exceptions.KustoBadRequestException';
-  return oneApiError(
+  const body = oneApiError(
     {
       code: 'General_BadRequest',
       message: 'Request is invalid and cannot be executed.',
-      type,
-      detail: error.kind === 'request' ? error.message : `Request is invalid and cannot be processed: ${error.message}`,
+      type: 'Kusto.Data.Exceptions.KustoBadRequestException',
+      detail: error.kind === 'semantic' ? `Request is invalid and cannot be processed: ${error.message}` : error.message,
       permanent: true,
-      innerCode: error.code,
-      innerMessage: error.message,
       extra: { '@text': text, '@database': database, '@ClientRequestLogger': '' },
     },
     ids,
+  );
+  if (error.kind === 'request') return body;
+  body.error.innererror = {
+    code: error.code,
+    message: error.detail,
+    '@type': TYPES[error.kind],
+    '@message': error.message,
+    '@context': body.error['@context'],
+    '@permanent': true,
+    '@errorCode': error.code,
+    '@errorMessage': error.detail,
+    ...(error.location && { '@token': error.location.token, '@line': String(error.location.line), '@pos': String(error.location.position) }),
+  };
+  return body;
+}
+
+/** A request for a database the cluster does not have (DatabaseNotFoundException, BadRequest_DatabaseNotExist). */
+export function databaseNotFoundBody(database: string, ids: RequestIds): OneApiError {
+  return oneApiError(
+    { code: 'BadRequest_DatabaseNotExist', message: 'Request is invalid and cannot be executed.', type: 'Kusto.Data.Exceptions.DatabaseNotFoundException', detail: `Database '${database}' was not found.`, permanent: true },
+    ids,
+  );
+}
+
+/**
+ * The plain-text 400 the service sends for a management command on the v2
+ * query endpoint (recorded: go-v2/error.txt in the shared fixtures).
+ */
+export function commandOnQueryEndpointText(ids: RequestIds): string {
+  const timestamp = new Date().toISOString().replace('Z', '0000Z');
+  return (
+    "Bad request: Control commands (starting with a dot '.') do not support api_version=v2\n" +
+    'Error details:\n' +
+    `ClientRequestId='${ids.clientRequestId}', ActivityId='${ids.activityId}', Timestamp='${timestamp}'.`
   );
 }
 
@@ -160,15 +201,21 @@ export function internalErrorBody(ids: RequestIds): OneApiError {
   );
 }
 
-/** The `error` object of a truncated result (E_QUERY_RESULT_SET_TOO_LARGE, 0x80DA0003). */
+/**
+ * The `error` object of a truncated result, worded as the service words it
+ * today (recorded: go-v2/partialError.json): code LimitsExceeded, the
+ * partial-failure type, and 80DA0003 / E_QUERY_RESULT_SET_TOO_LARGE.
+ */
 export function truncationError(kind: 'records' | 'size', limit: number, ids: RequestIds): OneApiError {
-  const what = kind === 'records' ? 'record count' : 'data size';
+  const what = kind === 'records' ? `${limit} records` : `${limit} bytes`;
   return oneApiError(
     {
       code: 'LimitsExceeded',
       message: 'Request is invalid and cannot be executed.',
       type: 'Kusto.Data.Exceptions.KustoServicePartialQueryFailureLimitsExceededException',
-      detail: `Query execution has exceeded the allowed limits (80DA0003): Query result set has exceeded the internal ${what} limit ${limit} (E_QUERY_RESULT_SET_TOO_LARGE).`,
+      detail:
+        `Query execution has exceeded the allowed limits (80DA0003): The results of this query exceed the set limit of ${what}, so not all records were returned ` +
+        '(E_QUERY_RESULT_SET_TOO_LARGE, 0x80DA0003). See https://aka.ms/kustoquerylimits for more information and possible solutions..',
       permanent: false,
     },
     ids,

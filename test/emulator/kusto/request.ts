@@ -5,6 +5,7 @@
  */
 import type { ErrorPlacement, Limits } from './frames.ts';
 import { parseDatetimeText, parseTimespanText, type KqlValue } from './kql-types.ts';
+import { officialKind } from './official-parser.ts';
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 4 * 60_000;
 export const MAX_TIMEOUT_MS = 60 * 60_000;
@@ -47,9 +48,9 @@ export function parseBody(text: string): ParsedBody {
   };
 }
 
-/** Whether the text is a management command: its first non-comment character is a dot. */
-export function startsWithCommand(csl: string): boolean {
-  return csl.replace(/^(\s|\/\/[^\n]*\n?)*/, '').startsWith('.');
+/** Whether the service reads the text as a management command: the official parser's classification. */
+export function isCommandText(csl: string): boolean {
+  return officialKind(csl) === 'Command';
 }
 
 export function truthy(v: unknown): boolean {
@@ -91,11 +92,20 @@ export function parseQueryNow(v: unknown): number | undefined {
   return parseDatetimeText(inner ? (inner[1] as string) : v);
 }
 
-/** Request properties a `set` statement may change; others (servertimeout, truncationmaxsize, …) are fixed by the caller. */
-const SETTABLE = new Set(['notruncation', 'truncationmaxrecords', 'query_take_max_records', 'results_error_reporting_placement']);
+/**
+ * Request properties a `set` statement cannot change (request-properties
+ * docs). The docs do not say whether a `set` beats the same property sent
+ * by the client; the emulator takes the worst case for a client that
+ * relies on its own properties: the query's `set` wins for every other one.
+ */
+const NOT_SETTABLE = new Set([
+  'norequesttimeout', 'queryconsistency', 'query_language', 'query_log_query_parameters', 'query_weakconsistency_session_id', 'request_app_name',
+  'request_readonly', 'request_readonly_hardline', 'request_user', 'results_progressive_enabled', 'results_v2_fragment_primary_tables', 'servertimeout',
+  'truncationmaxsize',
+]);
 
 export function allowedSetOptions(set: Record<string, KqlValue>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(set).filter(([k]) => SETTABLE.has(k)));
+  return Object.fromEntries(Object.entries(set).filter(([k]) => !NOT_SETTABLE.has(k)));
 }
 
 export function effectiveLimits(opts: Record<string, unknown>, defaults: Limits, silentTake: boolean): Limits {

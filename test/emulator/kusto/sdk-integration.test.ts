@@ -110,7 +110,7 @@ describe('azure-kusto-data against the emulator', () => {
     const error = await rejection(client.execute('Samples', 'StormEvents | project EventId', props({ truncationmaxrecords: 5 })));
     assert.equal(error.constructor, Error);
     assert.match(error.message, /^Kusto request had errors\. /);
-    assert.match(error.message, /Query result set has exceeded the internal record count limit 5 \(E_QUERY_RESULT_SET_TOO_LARGE\)/);
+    assert.match(error.message, /exceed the set limit of 5 records, so not all records were returned \(E_QUERY_RESULT_SET_TOO_LARGE, 0x80DA0003\)/);
 
     const raw = props({ truncationmaxrecords: 5 });
     (raw as unknown as { raw: boolean }).raw = true;

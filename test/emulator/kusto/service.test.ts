@@ -192,18 +192,56 @@ describe('v2 query responses', () => {
     assert.equal(response.status, 400);
     assert.equal(error.error.code, 'General_BadRequest');
     assert.equal(error.error.message, 'Request is invalid and cannot be executed.');
-    assert.equal(error.error['@type'], 'Kusto.Data.Exceptions.SemanticException');
-    assert.match(error.error['@message'], /Semantic error: SEM0100: 'take' operator: Failed to resolve table or column expression named 'Storms'/);
+    assert.equal(error.error['@type'], 'Kusto.Data.Exceptions.KustoBadRequestException');
+    assert.match(error.error['@message'], /^Request is invalid and cannot be processed: Semantic error: SEM0100: 'take' operator: Failed to resolve table or column expression named 'Storms'/);
     assert.equal(error.error['@permanent'], true);
+    // The inner error as in the response-v2 docs: the specific code, type and message.
     assert.equal(error.error.innererror.code, 'SEM0100');
+    assert.equal(error.error.innererror['@type'], 'Kusto.Data.Exceptions.SemanticException');
+    assert.equal(error.error.innererror.message, "'take' operator: Failed to resolve table or column expression named 'Storms'");
+    assert.equal(error.error.innererror['@errorCode'], 'SEM0100');
     assert.equal(error.error['@context'].clientRequestId, response.headers.get('x-ms-client-request-id'));
     assert.equal(kusto.queries[0]?.errorCode, 'SEM0100');
   });
 
-  it('rejects management commands sent to the query endpoint, even after comments', async () => {
-    const { response, frames } = await query('// list\n.show tables');
+  it('answers a management command on the v2 query endpoint with the service\'s plain-text 400, classified by the official parser', async () => {
+    for (const csl of ['// list\n.show tables', '\u200B.drop table StormEvents', '// x\u2028.drop table StormEvents', '#connect cluster("x")\n.show tables']) {
+      const response = await post('/v2/rest/query', { db: 'Samples', csl });
+      const body = await response.text();
+      assert.equal(response.status, 400, JSON.stringify(csl));
+      assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
+      assert.match(body, /^Bad request: Control commands \(starting with a dot '\.'\) do not support api_version=v2\nError details:\nClientRequestId='[^']+', ActivityId='[0-9a-f-]{36}', Timestamp='[^']+'\.$/);
+    }
+    assert.equal((await query('print 1; .drop table StormEvents')).response.status, 400, 'a command after a statement is a syntax error');
+  });
+
+  it('reports syntax errors where the official parser finds them, in the service\'s words and shape', async () => {
+    const { response, frames } = await query('StormEvents | wher State == "TEXAS"');
+    const error = (frames[0] as unknown as { error: Record<string, any> }).error;
     assert.equal(response.status, 400);
-    assert.match(String((frames[0] as any).error['@message']), /must be sent to \/v1\/rest\/mgmt/);
+    assert.equal(error['@message'], 'Syntax error: Query could not be parsed: SYN0002: A recognition error occurred. [line:position=1:14]. Query: \'StormEvents | wher State == "TEXAS"\'');
+    assert.deepEqual([error.innererror.code, error.innererror['@type'], error.innererror['@token'], error.innererror['@line'], error.innererror['@pos']], ['SYN0002', 'Kusto.Data.Exceptions.SyntaxException', 'wher', '1', '14']);
+    assert.doesNotMatch(JSON.stringify(error), /expected/i, 'no friendlier details than the service sends');
+  });
+
+  it('accepts what Kusto accepts: where * has, no-break spaces, ~~~ strings, comments ended by CR', async () => {
+    const countOf = async (csl: string) => ((primary((await query(csl)).frames).Rows as number[][])[0] as number[])[0] as number;
+    const anyColumn = await countOf('StormEvents | where * has "TEXAS" | count');
+    const stateColumn = await countOf('StormEvents | where State has "TEXAS" | count');
+    assert.ok(stateColumn > 0 && anyColumn >= stateColumn, `${anyColumn} rows have TEXAS in some column, ${stateColumn} in State`);
+    assert.deepEqual(primary((await query('StormEvents | where * !has "zzzz-none" | count')).frames).Rows, [[3000]]);
+    assert.deepEqual(primary((await query('StormEvents\u00A0| take\u00A01 | count')).frames).Rows, [[1]]);
+    assert.deepEqual(primary((await query('print s = ~~~a\nb~~~')).frames).Rows, [['a\nb']]);
+    assert.deepEqual(primary((await query('// note\rprint 1')).frames).Rows, [[1]]);
+  });
+
+  it('answers an unknown database with the service\'s DatabaseNotFound error', async () => {
+    const response = await post('/v2/rest/query', { db: 'Nope', csl: 'print 1' });
+    const body = (await response.json()) as { error: Record<string, unknown> };
+    assert.equal(response.status, 400);
+    assert.deepEqual([body.error.code, body.error['@type'], body.error['@message']], ['BadRequest_DatabaseNotExist', 'Kusto.Data.Exceptions.DatabaseNotFoundException', "Database 'Nope' was not found."]);
+    const command = await post('/v1/rest/mgmt', { db: 'Nope', csl: '.show tables' });
+    assert.equal(((await command.json()) as { error: Record<string, unknown> }).error.code, 'BadRequest_DatabaseNotExist');
   });
 });
 
@@ -218,26 +256,27 @@ describe('truncation', () => {
     assert.deepEqual(Object.keys(rows[5] as object), ['OneApiErrors']);
     assert.equal(completion(frames).HasErrors, true);
     assert.equal(errorOf(frames)?.code, 'LimitsExceeded');
-    assert.match(String(errorOf(frames)?.['@message']), /Query result set has exceeded the internal record count limit 5 \(E_QUERY_RESULT_SET_TOO_LARGE\)/);
+    assert.equal(String(errorOf(frames)?.['@message']), 'Query execution has exceeded the allowed limits (80DA0003): The results of this query exceed the set limit of 5 records, so not all records were returned (E_QUERY_RESULT_SET_TOO_LARGE, 0x80DA0003). See https://aka.ms/kustoquerylimits for more information and possible solutions..');
+    assert.equal(errorOf(frames)?.['@type'], 'Kusto.Data.Exceptions.KustoServicePartialQueryFailureLimitsExceededException');
     assert.equal(kusto.queries[0]?.outcome, 'truncated');
   });
 
   it('uses the lowest of truncationmaxrecords and query_take_max_records', async () => {
     const { frames } = await query('StormEvents | project EventId', { truncationmaxrecords: 50, query_take_max_records: 3 });
     assert.equal(primary(frames).Rows?.length, 4);
-    assert.match(String(errorOf(frames)?.['@message']), /record count limit 3/);
+    assert.match(String(errorOf(frames)?.['@message']), /exceed the set limit of 3 records/);
   });
 
   it('cuts at truncationmaxsize bytes of serialized rows', async () => {
     const { frames } = await query('StormEvents | project EventId', { truncationmaxsize: 40 });
     assert.equal(primary(frames).Rows?.length, 6); // 5 rows of `[1000x]` (7 bytes) + the error row
-    assert.match(String(errorOf(frames)?.['@message']), /internal data size limit 40 \(E_QUERY_RESULT_SET_TOO_LARGE\)/);
+    assert.match(String(errorOf(frames)?.['@message']), /exceed the set limit of 40 bytes.*E_QUERY_RESULT_SET_TOO_LARGE, 0x80DA0003/);
   });
 
   it('applies the service default of 500,000 records unless notruncation is set', async () => {
     kusto = createKustoService({ defaultLimits: { maxRecords: 10 } });
     const limited = await query('StormEvents | project EventId');
-    assert.match(String(errorOf(limited.frames)?.['@message']), /record count limit 10/);
+    assert.match(String(errorOf(limited.frames)?.['@message']), /set limit of 10 records/);
     const unlimited = await query('StormEvents | project EventId', { notruncation: true });
     assert.equal(primary(unlimited.frames).Rows?.length, 3000);
     assert.equal(completion(unlimited.frames).HasErrors, false);
@@ -249,6 +288,17 @@ describe('truncation', () => {
     const { frames } = await query('StormEvents | project EventId', { truncationmaxrecords: 2, results_error_reporting_placement: 'end_of_dataset' });
     assert.equal(primary(frames).Rows?.length, 2);
     assert.equal(completion(frames).HasErrors, true);
+  });
+
+  it('with deferpartialqueryfailures, reports truncation only in QueryCompletionInformation, as the service does', async () => {
+    for (const [csl, options] of [['StormEvents | project EventId', { truncationmaxrecords: 5, deferpartialqueryfailures: true }], ['set deferpartialqueryfailures=true; StormEvents | project EventId', { truncationmaxrecords: 5 }]] as const) {
+      const { frames } = await query(csl, options);
+      assert.equal(primary(frames).Rows?.length, 5, 'no error row');
+      assert.deepEqual(completion(frames), { FrameType: 'DataSetCompletion', HasErrors: false, Cancelled: false });
+      const info = (frames.find((f) => f.TableKind === 'QueryCompletionInformation')?.Rows ?? []) as unknown[][];
+      const limits = info.find((row) => row[10] === 'QueryLimitsExceeded');
+      assert.deepEqual([limits?.[5], limits?.[6], limits?.[7]], [2, 'Error', -2133196797], csl);
+    }
   });
 
   it('can treat query_take_max_records as a silent cap', async () => {

@@ -18,12 +18,15 @@ import { randomUUID } from 'node:crypto';
 import { KustoCatalog, type ColumnDefinition, type DatabaseDefinition, type TableDefinition } from './catalog.ts';
 import { buildV1QueryBody, buildV2Body, serializeResults, v1Body, v1Table, type Limits } from './frames.ts';
 import { runQuery, type QueryOutcome } from './kql-engine.ts';
-import { KqlError } from './kql-errors.ts';
+import { KqlError, syntaxError, unsupported } from './kql-errors.ts';
+import { officialSyntaxErrors, warmUpOfficialParser } from './official-parser.ts';
 import { formatTimespan, type KqlValue, type Row } from './kql-types.ts';
 import { runCommand, type CommandContext } from './management.ts';
 import {
   badRequestBody,
   cancelledError,
+  commandOnQueryEndpointText,
+  databaseNotFoundBody,
   forbiddenBody,
   internalErrorBody,
   queryErrorBody,
@@ -44,7 +47,7 @@ import {
   positiveNumber,
   serverTimeout,
   serverTimeoutOr,
-  startsWithCommand,
+  isCommandText,
   truthy,
   type ParsedBody,
 } from './request.ts';
@@ -170,6 +173,7 @@ interface Fault {
 }
 
 export function createKustoService(options: KustoServiceOptions = {}): KustoService {
+  warmUpOfficialParser();
   const now = options.now instanceof Date ? options.now.getTime() : (options.now ?? DEFAULT_NOW);
   const resourceId = (options.resourceId ?? PUBLIC_KUSTO_RESOURCE_ID).replace(/\/+$/, '');
   const catalog = new KustoCatalog(options.databases ?? createSampleDatabases(now));
@@ -276,17 +280,23 @@ export function createKustoService(options: KustoServiceOptions = {}): KustoServ
       record.errorCode = error.error.innererror?.code ?? error.error.code;
       return reply(status, error, ids);
     };
-    if (startsWithCommand(body.csl)) {
-      return fail(400, badRequestBody(`Request is invalid and cannot be processed: management commands (text starting with '.') must be sent to /v1/rest/mgmt, not ${endpoint === 'v2-query' ? '/v2/rest/query' : '/v1/rest/query'}.`, ids, 'MisroutedCommand'));
+    if (isCommandText(body.csl)) {
+      if (endpoint === 'v2-query') {
+        record.outcome = 'error';
+        record.errorCode = 'General_BadRequest';
+        return text(400, commandOnQueryEndpointText(ids), ids, { 'content-type': 'text/plain; charset=utf-8' });
+      }
+      return fail(400, badRequestBody(`Request is invalid and cannot be processed: management commands (text starting with '.') must be sent to /v1/rest/mgmt, not /v1/rest/query.`, ids, 'MisroutedCommand'));
     }
     const opts = body.options;
     if (truthy(opts.results_progressive_enabled)) {
       return fail(400, badRequestBody('The Kusto emulator does not support progressive results (results_progressive_enabled).', ids, 'EmulatorUnsupported'));
     }
     if (!body.database) return fail(400, badRequestBody('Request is invalid and cannot be processed: the request has no database ("db").', ids));
-    if (!catalog.database(body.database)) {
-      return fail(400, queryErrorBody(new KqlError('semantic', 'SEM0100', `Semantic error: Database '${body.database}' was not found.`), ids, body.database, body.csl));
-    }
+    if (!catalog.database(body.database)) return fail(400, databaseNotFoundBody(body.database, ids));
+    // The service parses first: a syntax error is reported where Kusto's own parser finds it, in the service's words.
+    const [syntax] = officialSyntaxErrors(body.csl);
+    if (syntax) return fail(400, queryErrorBody(syntaxError(body.csl, syntax.start, syntax.message), ids, body.database, body.csl));
     const timeout = serverTimeout(opts);
     if (typeof timeout === 'string') return fail(400, badRequestBody(timeout, ids, 'InvalidRequestProperty'));
     const queryNow = opts.query_now === undefined ? now : parseQueryNow(opts.query_now);
@@ -316,7 +326,9 @@ export function createKustoService(options: KustoServiceOptions = {}): KustoServ
     } catch (error) {
       if (!(error instanceof KqlError)) throw error;
       if (error.code === 'Forbidden') return fail(403, forbiddenBody(error.message, ids), 'refused');
-      return fail(400, queryErrorBody(error, ids, body.database, body.csl));
+      // Kusto's parser accepted the text, so a parse failure here is a gap in the emulator, not the query's fault.
+      const shown = error.kind === 'syntax' ? unsupported(`this syntax (the emulator's parser stopped at offset ${error.offset ?? '?'})`, error.offset) : error;
+      return fail(400, queryErrorBody(shown, ids, body.database, body.csl));
     }
     return queryResponse(endpoint, outcome, { ...opts, ...allowedSetOptions(outcome.setOptions) }, ids, record, started);
   }
@@ -341,7 +353,8 @@ export function createKustoService(options: KustoServiceOptions = {}): KustoServ
       return text(200, buildV1QueryBody(ids, results, failure), ids);
     }
     const placement = errorPlacement(opts.results_error_reporting_placement);
-    return text(200, buildV2Body({ ids, results, truncation, placement, visualization: outcome.visualization, stats }), ids);
+    const deferPartialFailures = truthy(opts.deferpartialqueryfailures);
+    return text(200, buildV2Body({ ids, results, truncation, placement, deferPartialFailures, visualization: outcome.visualization, stats }), ids);
   }
 
   async function management(body: ParsedBody, claims: TokenClaims, ids: RequestIds, record: RecordedKustoRequest): Promise<Response> {
@@ -350,9 +363,11 @@ export function createKustoService(options: KustoServiceOptions = {}): KustoServ
       record.errorCode = error.error.innererror?.code ?? error.error.code;
       return reply(status, error, ids);
     };
-    if (!startsWithCommand(body.csl)) {
+    if (!isCommandText(body.csl)) {
       return fail(400, badRequestBody('Request is invalid and cannot be processed: /v1/rest/mgmt expects a management command (text starting with \'.\'); send queries to /v2/rest/query.', ids, 'MisroutedQuery'));
     }
+    // The request's database is resolved before the command runs, as for queries.
+    if (body.database && !catalog.database(body.database)) return fail(400, databaseNotFoundBody(body.database, ids));
     const readOnly = truthy(body.options.request_readonly) || truthy(record.readonlyHeader);
     const ctx: CommandContext = {
       catalog,
