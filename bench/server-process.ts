@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { BASE_HEADERS, toolsList } from './requests.ts';
 
@@ -22,21 +23,48 @@ export function rssBytes(pid: number): number {
   return kb ? Number(kb) * 1024 : NaN;
 }
 
-/** Starts dist/server.js and resolves when /mcp has answered tools/list, with the time that took. */
-export async function startServer(port: number, env: Record<string, string> = DEPLOYMENT_ENV): Promise<{ child: ChildProcess; coldStartMs: number; url: string }> {
+/** Whether something accepts TCP connections on the port yet: far cheaper than a failing fetch, so polling steals little CPU from the starting server. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Starts dist/server.js and resolves when /mcp has answered tools/list, with
+ * the time that took (process start → first tools/list answered) and when the
+ * port first accepted a connection (start-up done, before the first request).
+ */
+export async function startServer(port: number, env: Record<string, string> = DEPLOYMENT_ENV): Promise<{ child: ChildProcess; coldStartMs: number; listeningMs: number; url: string }> {
   const url = `http://127.0.0.1:${port}/mcp`;
+  // Something else on the port would answer in the server's place (and the server would fail to listen).
+  if (await accepts(port)) throw new Error(`port ${port} is already in use; stop what listens there or pick another port`);
   const started = performance.now();
   // Only PATH and what the caller passes: no Azure settings leak in from the shell.
   const child = spawn(process.execPath, [SERVER_ENTRY], { env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'ignore'] });
+  let listeningMs = NaN;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    if (Number.isNaN(listeningMs)) {
+      if (!(await accepts(port))) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        continue;
+      }
+      listeningMs = performance.now() - started;
+    }
     try {
       const response = await fetch(url, { method: 'POST', headers: TOOLS_LIST.headers, body: TOOLS_LIST.body });
       await response.text();
-      if (response.ok) return { child, coldStartMs: performance.now() - started, url };
+      if (response.ok) return { child, coldStartMs: performance.now() - started, listeningMs, url };
     } catch {
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      // listening but not answering yet
     }
+    await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }
 
