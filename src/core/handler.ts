@@ -10,7 +10,7 @@ import type { InflightRegistry, JsonRpcId } from './inflight.ts';
 import { serveLegacyRequest } from './legacy.ts';
 import type { ServerFactory } from './mcp-server.ts';
 import { corsHeaders, isOriginAllowed, preflightHeaders } from './origin.ts';
-import { DEFAULT_NEGOTIATED_PROTOCOL_VERSION, ErrorCode, rejectionReason } from './protocol.ts';
+import { DEFAULT_NEGOTIATED_PROTOCOL_VERSION, ErrorCode, MODERN_PROTOCOL_VERSION, rejectionReason } from './protocol.ts';
 
 export const MCP_PATH = '/mcp';
 export const HEALTH_PATH = '/health';
@@ -167,7 +167,10 @@ export function createMcpHandler(options: McpHandlerOptions): FetchHandler {
       cancellation: (id) => inflight.register(admitted, id),
     };
     let response: Response;
-    if (await isLegacyRequest(request, message, { maxRequestBodySize: options.maxBodyBytes })) {
+    // A 2026-07-28 header is never legacy (the SDK's modern path answers even a missing envelope), so
+    // only other requests need the SDK's classification; skipping it spares a second pass over the body.
+    const legacy = headerVersion !== MODERN_PROTOCOL_VERSION && (await isLegacyRequest(request, message, { maxRequestBodySize: options.maxBodyBytes }));
+    if (legacy) {
       response = await serveLegacyRequest(options.createServer(call), request, message, options.keepAliveMs);
     } else {
       contexts.set(request, call);

@@ -28,10 +28,10 @@ export async function serveLegacyRequest(server: Server, request: Request, parse
     void server.close().catch(() => undefined);
   };
   const response = await transport.handleRequest(request, { parsedBody });
-  if (!response.body || !response.headers.get('content-type')?.startsWith('text/event-stream')) {
-    teardown();
-    return response;
-  }
+  // A JSON answer is complete: nothing of this exchange is left running, and closing would only
+  // build the SDK's connection-closed error (with its stack) for nobody. The garbage collector
+  // takes the server and transport. An event stream is still running: close it when it ends.
+  if (!response.body || !response.headers.get('content-type')?.startsWith('text/event-stream')) return response;
   return closeWhenStreamEnds(response, teardown);
 }
 
