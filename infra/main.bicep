@@ -52,7 +52,7 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
-@description('HTTP requests one instance serves at once before the platform scales out. 16 fits the 2048 MB default: a worst-case default-budget Kusto call peaks near 90 MB over a ~60 MB baseline. Keep it at or below the server\'s per-instance backend limit once that exists.')
+@description('HTTP requests one instance serves at once before the platform scales out. 16 fits the 2048 MB default: a worst-case default-budget Kusto call peaks near 90 MB over a ~60 MB baseline. Keep it at or below maxBackendCalls, so the server\'s own queue only absorbs bursts.')
 @minValue(1)
 @maxValue(1000)
 param httpPerInstanceConcurrency int = 16
@@ -90,6 +90,21 @@ param maxBodyBytes int = 1048576
 @minValue(1)
 @maxValue(10)
 param progressIntervalSeconds int = 5
+
+@description('MCP_MAX_BACKEND_CALLS: backend (Kusto) calls one instance runs at once; bounds its memory. Keep httpPerInstanceConcurrency at or below it.')
+@minValue(1)
+@maxValue(1000)
+param maxBackendCalls int = 16
+
+@description('MCP_BACKEND_QUEUE: calls that may wait for a backend slot on one instance; beyond it a call is refused with a retry hint.')
+@minValue(1)
+@maxValue(10000)
+param backendQueue int = 32
+
+@description('MCP_BACKEND_QUEUE_WAIT_SECONDS: how long a call may wait for a backend slot before it is refused (1 to 60).')
+@minValue(1)
+@maxValue(60)
+param backendQueueWaitSeconds int = 10
 
 @description('KUSTO_CLUSTERS: allow-list, comma-separated name=https://cluster[/defaultDatabase]; empty turns the Kusto tools off.')
 param kustoClusters string = ''
@@ -372,6 +387,9 @@ var coreSettings = {
   MCP_READ_ONLY: readOnly ? 'true' : 'false'
   MCP_MAX_BODY_BYTES: string(maxBodyBytes)
   MCP_PROGRESS_INTERVAL_SECONDS: string(progressIntervalSeconds)
+  MCP_MAX_BACKEND_CALLS: string(maxBackendCalls)
+  MCP_BACKEND_QUEUE: string(backendQueue)
+  MCP_BACKEND_QUEUE_WAIT_SECONDS: string(backendQueueWaitSeconds)
   KUSTO_MAX_ROWS: string(kustoMaxRows)
   KUSTO_MAX_RESULT_BYTES: string(kustoMaxResultBytes)
   KUSTO_DEFAULT_TIMEOUT_SECONDS: string(kustoDefaultTimeoutSeconds)

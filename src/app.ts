@@ -9,6 +9,7 @@ import { createSecretProvider, keyVaultSecretReader, type SecretProvider } from 
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import { createMcpHandler, type FetchHandler } from './core/handler.ts';
 import { createInflightRegistry } from './core/inflight.ts';
+import { createLimiter } from './core/limiter.ts';
 import { createServerFactory } from './core/mcp-server.ts';
 import { createToolCallRunner } from './core/tool-call.ts';
 import { ALL_TOOLS, buildToolCatalog } from './tools/catalog.ts';
@@ -85,9 +86,11 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     toolsets: catalog.toolsets,
     toolNames: [...catalog.enabled.keys()],
   };
+  // One cap for every backend of this instance: what bounds memory is the calls in flight, whichever service they go to.
+  const backendLimiter = createLimiter(config.backendLimits);
   const services: ToolServices = {
     ...(secrets && { secrets }),
-    ...(config.kusto.clusters.length > 0 && { kusto: createKustoServices(config.kusto, credential, SERVER_NAME) }),
+    ...(config.kusto.clusters.length > 0 && { kusto: createKustoServices(config.kusto, credential, SERVER_NAME, backendLimiter) }),
   };
   const createServer = createServerFactory({
     info: { name: SERVER_NAME, title: 'Azure MCP Functions', version: SERVER_VERSION },

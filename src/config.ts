@@ -57,6 +57,9 @@ const settingsSchema = z
     MCP_TOOLSETS: z.string().optional(),
     MCP_READ_ONLY: booleanSetting(true),
     MCP_PROGRESS_INTERVAL_SECONDS: positiveInt(5, 10),
+    MCP_MAX_BACKEND_CALLS: positiveInt(16, 1000),
+    MCP_BACKEND_QUEUE: positiveInt(32, 10_000),
+    MCP_BACKEND_QUEUE_WAIT_SECONDS: positiveInt(10, 60),
     KEY_VAULT_URL: httpsUrl.optional(),
     AUDIT_FINGERPRINT_SECRET_NAME: z
       .string()
@@ -134,6 +137,8 @@ export interface AppConfig {
   readOnly: boolean;
   /** How often a running tool reports progress to a client that asked for it (at most 10 s). */
   progressIntervalMs: number;
+  /** Per-instance cap on concurrent backend calls, and the queue in front of it. */
+  backendLimits: { concurrency: number; queue: number; maxWaitMs: number };
   keyVaultUrl: string | undefined;
   auditFingerprintSecretName: string | undefined;
   secretCacheTtlMs: number;
@@ -187,6 +192,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     toolsets: csv(s.MCP_TOOLSETS),
     readOnly: s.MCP_READ_ONLY,
     progressIntervalMs: s.MCP_PROGRESS_INTERVAL_SECONDS * 1000,
+    backendLimits: { concurrency: s.MCP_MAX_BACKEND_CALLS, queue: s.MCP_BACKEND_QUEUE, maxWaitMs: s.MCP_BACKEND_QUEUE_WAIT_SECONDS * 1000 },
     keyVaultUrl: s.KEY_VAULT_URL,
     auditFingerprintSecretName: s.AUDIT_FINGERPRINT_SECRET_NAME,
     secretCacheTtlMs: s.SECRET_CACHE_TTL_SECONDS * 1000,

@@ -1,3 +1,4 @@
+import { BackendBusyError } from '../core/limiter.ts';
 import { toolError, type ToolResult } from '../tools/define-tool.ts';
 import { InvalidIdentifierError } from './identifiers.ts';
 import { KustoCancelledError, KustoQueryRefusedError, KustoRequestError } from './request-error.ts';
@@ -111,6 +112,9 @@ export function kustoErrorResult(error: unknown, context: ErrorContext): ToolRes
   const narrow = `Narrow the time range, filter earlier, or summarize; or raise timeoutSeconds (at most ${context.maxTimeoutSeconds ?? '?'}).`;
   if (error instanceof InvalidIdentifierError) {
     return toolError({ ...base, message: error.message, nextStep: 'Use an exact name from kusto_list_tables.', errorClass: 'invalid_arguments' });
+  }
+  if (error instanceof BackendBusyError) {
+    return toolError({ ...base, message: error.message, nextStep: `Wait ${error.retryAfterSeconds} seconds, then call the tool again.`, errorClass: 'busy' });
   }
   if (error instanceof KustoQueryRefusedError) {
     return toolError({ ...base, message: error.refusal.reason, nextStep: error.refusal.nextStep, errorClass: 'query_refused' });

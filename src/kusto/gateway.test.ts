@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createLimiter } from '../core/limiter.ts';
 import { CONFINEMENT_OPTIONS, createKustoGateway, KustoCancelledError, KustoQueryRefusedError, withDeadline } from './gateway.ts';
 
 const never = () => new Promise<never>(() => undefined);
@@ -49,6 +50,7 @@ test('the gateway refuses commands, directives and set statements before any I/O
     },
     clusters: [{ name: 'help', url: 'https://help.kusto.windows.net' }],
     appName: 'app',
+    limiter: createLimiter({ concurrency: 4, queue: 4, maxWaitMs: 1000 }),
   });
   const cluster = { name: 'help', url: 'https://help.kusto.windows.net' };
   for (const text of ['\u180E.drop table T', '#connect x\n.drop table T', 'set request_remote_entities_disabled=false; T']) {

@@ -6,6 +6,7 @@ import { parseKustoJson, parseV1, parseV2, type KustoTable, type QueryResult } f
 import { checkUserQuery } from './read-only-check.ts';
 import { KustoCancelledError, KustoQueryRefusedError, KustoRequestError, toRequestError } from './request-error.ts';
 
+import type { Limiter } from '../core/limiter.ts';
 export { KustoCancelledError, KustoQueryRefusedError, KustoRequestError } from './request-error.ts';
 
 /**
@@ -83,6 +84,8 @@ export interface KustoGatewayOptions {
   clusters: readonly KustoCluster[];
   /** `x-ms-app` / `request_app_name`, visible in `.show queries`. */
   appName: string;
+  /** The instance's cap on concurrent backend calls; every call but a `.cancel query` takes a slot. */
+  limiter: Limiter;
 }
 
 interface Send {
@@ -125,7 +128,18 @@ export function createKustoGateway(options: KustoGatewayOptions): KustoGateway {
     return client;
   };
 
-  async function send({ kind, request, text, timeoutMs, options: requestOptions, parameters, cancellable }: Send): Promise<unknown> {
+  async function send(message: Send): Promise<unknown> {
+    // A cancel must never wait behind the calls it is there to stop.
+    if (!message.cancellable) return sendNow(message);
+    const release = await options.limiter.acquire(message.request.signal);
+    try {
+      return await sendNow(message);
+    } finally {
+      release();
+    }
+  }
+
+  async function sendNow({ kind, request, text, timeoutMs, options: requestOptions, parameters, cancellable }: Send): Promise<unknown> {
     const [kusto, client] = await Promise.all([loadSdk(), clientFor(request.cluster)]);
     const properties = new kusto.ClientRequestProperties();
     properties.raw = true;

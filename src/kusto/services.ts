@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CredentialProvider } from '../azure/credential.ts';
 import type { KustoSettings } from '../config.ts';
+import type { Limiter } from '../core/limiter.ts';
 import { createKustoGateway, type KustoGateway } from './gateway.ts';
 import { createSchemaCache, type SchemaCache } from './schema-cache.ts';
 
@@ -14,9 +15,9 @@ export interface KustoServices {
   newRequestId(purpose: string): string;
 }
 
-export function createKustoServices(settings: KustoSettings, credential: CredentialProvider, appName: string): KustoServices {
+export function createKustoServices(settings: KustoSettings, credential: CredentialProvider, appName: string, limiter: Limiter): KustoServices {
   const newRequestId = (purpose: string) => `${appName}.${purpose};${randomUUID()}`;
-  const gateway = createKustoGateway({ credential, clusters: settings.clusters, appName });
+  const gateway = createKustoGateway({ credential, clusters: settings.clusters, appName, limiter });
   return {
     settings,
     gateway,

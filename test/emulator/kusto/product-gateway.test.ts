@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { AccessToken, TokenCredential } from '@azure/identity';
+import { BackendBusyError, createLimiter } from '../../../src/core/limiter.ts';
 import { showDatabases } from '../../../src/kusto/commands.ts';
-import { classifyKustoError } from '../../../src/kusto/errors.ts';
+import { classifyKustoError, kustoErrorResult } from '../../../src/kusto/errors.ts';
 import { createKustoGateway, KustoCancelledError, KustoRequestError, type KustoGateway } from '../../../src/kusto/gateway.ts';
 import { startEmulator, type Emulator } from '../server.ts';
 import { createKustoService, type KustoService } from './index.ts';
@@ -17,18 +18,19 @@ let emulator: Emulator;
 let kusto: KustoService;
 let gateway: KustoGateway;
 let cluster: { name: string; url: string };
+let credential: TokenCredential;
 
 before(async () => {
   kusto = createKustoService();
   emulator = await startEmulator({ services: [kusto] });
   cluster = { name: 'samples', url: emulator.origin('samples.kusto.localhost') };
-  const credential: TokenCredential = {
+  credential = {
     getToken: async (scopes): Promise<AccessToken> => ({
       token: await emulator.mintToken({ aud: String([scopes].flat()[0]).replace(/\/\.default$/, ''), idtyp: 'app', appid: 'gateway-test' }),
       expiresOnTimestamp: Date.now() + 3_600_000,
     }),
   };
-  gateway = createKustoGateway({ credential: async () => credential, clusters: [cluster], appName: 'gateway-test' });
+  gateway = createKustoGateway({ credential: async () => credential, clusters: [cluster], appName: 'gateway-test', limiter: createLimiter({ concurrency: 8, queue: 8, maxWaitMs: 5_000 }) });
 });
 beforeEach(() => kusto.reset());
 after(async () => {
@@ -40,6 +42,20 @@ const query = (text: string, extra: Partial<Parameters<KustoGateway['query']>[0]
   gateway.query({ cluster, database: 'Samples', text, clientRequestId: `gateway-test.q;${Math.random().toString(16).slice(2)}`, timeoutMs: 10_000, ...extra });
 
 describe('the product gateway against the emulator', () => {
+  it('holds the per-instance cap on concurrent calls: beyond it and its queue, a call is refused before anything is sent', async () => {
+    const limited = createKustoGateway({ credential: async () => credential, clusters: [cluster], appName: 'gateway-test', limiter: createLimiter({ concurrency: 1, queue: 1, maxWaitMs: 5_000 }) });
+    const run = (id: string) => limited.query({ cluster, database: 'Samples', text: 'StormEvents | count', clientRequestId: `gateway-test.${id}`, timeoutMs: 10_000 });
+    kusto.setQueryDelay(300, 2);
+    const running = run('first');
+    const queued = run('second');
+    await assert.rejects(run('third'), (error: unknown) => error instanceof BackendBusyError && error.retryAfterSeconds === 5);
+    await Promise.all([running, queued]);
+    assert.deepEqual(kusto.queries.map((q) => q.clientRequestId), ['gateway-test.first', 'gateway-test.second'], 'the queued call ran after the first; the refused one never left');
+    const result = kustoErrorResult(new BackendBusyError(5, 'test'), { target: 'kusto:x', database: 'Samples' });
+    assert.equal(result.audit?.errorClass, 'busy');
+    assert.match(String(result.content[0]?.type === 'text' && result.content[0].text), /Wait 5 seconds/);
+  });
+
   it('sends the confinement options on every query, whatever options the caller passes', async () => {
     await query('StormEvents | take 1', {
       options: { request_readonly: false, request_callout_disabled: false, request_remote_entities_disabled: false, deferpartialqueryfailures: true, request_app_name: 'x' },
