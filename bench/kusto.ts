@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { encode } from 'gpt-tokenizer/encoding/o200k_base';
-import { createKustoService } from '../test/emulator/kusto/service.ts';
-import { startEmulator } from '../test/emulator/server.ts';
+import { createKustoService } from '../emulator/kusto/service.ts';
+import { startEmulator } from '../emulator/server.ts';
 import { MCP_HEADERS, startServer, stopServer } from './server-process.ts';
 
 /**

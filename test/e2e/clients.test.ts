@@ -2,8 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import { ALL_TOOLS } from '../../src/tools/catalog.ts';
-import { createKustoService } from '../emulator/kusto/service.ts';
-import { startEmulator, type Emulator } from '../emulator/server.ts';
+import { createKustoService } from '../../emulator/kusto/service.ts';
+import { startEmulator, type Emulator } from '../../emulator/server.ts';
 import { connectClient, startFunctionsHostProcess, startServerProcess, TEST_FUNCTION_KEY, type ServerProcess } from '../support/server-process.ts';
 
 /**

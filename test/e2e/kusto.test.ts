@@ -1,8 +1,8 @@
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { createKustoService, type KustoService } from '../emulator/kusto/service.ts';
-import { startEmulator, type Emulator } from '../emulator/server.ts';
+import { createKustoService, type KustoService } from '../../emulator/kusto/service.ts';
+import { startEmulator, type Emulator } from '../../emulator/server.ts';
 import { connectClient, startServerProcess, type ServerProcess } from '../support/server-process.ts';
 
 /** The seven Kusto tools through the real server and the official MCP client, against the Kusto emulator. */

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { createKustoService, type KustoService } from '../emulator/kusto/service.ts';
-import { startEmulator, type Emulator } from '../emulator/server.ts';
+import { createKustoService, type KustoService } from '../../emulator/kusto/service.ts';
+import { startEmulator, type Emulator } from '../../emulator/server.ts';
 import { MCP_HEADERS, startServerProcess, type ServerProcess } from '../support/server-process.ts';
 
 /**

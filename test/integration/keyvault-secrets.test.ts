@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCredentialProvider } from '../../src/azure/credential.ts';
 import { createSecretProvider, keyVaultSecretReader, SecretUnavailableError } from '../../src/azure/secrets.ts';
-import { startEmulator, type Emulator } from '../emulator/server.ts';
+import { startEmulator, type Emulator } from '../../emulator/server.ts';
 
 /** The product's secret provider over the real SecretClient and ManagedIdentityCredential, against the emulator. */
 let emulator: Emulator;

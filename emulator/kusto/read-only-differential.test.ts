@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ALLOWED_SET_OPTIONS, checkUserQuery } from '../../../src/kusto/read-only-check.ts';
+import { ALLOWED_SET_OPTIONS, checkUserQuery } from '../../src/kusto/read-only-check.ts';
 import { officialDotAfterSemicolon, officialKind, officialSetOptions } from './official-parser.ts';
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Runs the emulator on its own:
  *
- *   node --import tsx test/emulator/cli.ts [--port 8443]
+ *   node --import tsx emulator/cli.ts [--port 8443]
  *
  * Prints `export K='V'` lines for the product's environment on stdout (status
  * goes to stderr) and serves until SIGINT or SIGTERM. The test CA lives in

@@ -5,7 +5,7 @@
 
 export type KqlErrorKind = 'syntax' | 'semantic' | 'unsupported' | 'request';
 
-export const UNSUPPORTED_HINT = 'supported subset: see test/emulator/kusto/README.md';
+export const UNSUPPORTED_HINT = 'supported subset: see emulator/kusto/README.md';
 
 export class KqlError extends Error {
   override readonly name = 'KqlError';

@@ -293,7 +293,7 @@ describe('errors', () => {
     ] as const) {
       const e = error(text);
       assert.equal(e.kind, 'unsupported', text);
-      assert.equal(e.message, `The Kusto emulator does not support '${thing}' (supported subset: see test/emulator/kusto/README.md)`);
+      assert.equal(e.message, `The Kusto emulator does not support '${thing}' (supported subset: see emulator/kusto/README.md)`);
     }
   });
 });

@@ -9,12 +9,20 @@ import { startEmulator } from './server.ts';
  * stands in for every Azure service, and the real server (dist/server.js,
  * unchanged) is pointed at it through configuration only.
  */
-const SERVER_ENTRY = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
+const SERVER_ENTRY = fileURLToPath(new URL('../dist/server.js', import.meta.url));
 export const SANDBOX_CLUSTER = 'sandbox';
+
+/** `EMULATOR_PORT`: a fixed port for the sandbox's emulator (default: any free one). */
+function emulatorPort(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`EMULATOR_PORT must be a whole number from 1 to 65535, not ${JSON.stringify(value)}`);
+  return port;
+}
 
 export async function runSandbox(): Promise<void> {
   const kusto = createKustoService();
-  const emulator = await startEmulator({ services: [kusto] });
+  const emulator = await startEmulator({ services: [kusto], port: emulatorPort(process.env.EMULATOR_PORT) });
   const clusterUrl = emulator.origin(`${SANDBOX_CLUSTER}.kusto.localhost`);
   emulator.keyVault.setSecret('audit-fingerprint-key', randomBytes(32).toString('base64'));
   const databases = kusto.catalog.allDatabases().map((db) => db.name);
@@ -30,8 +38,10 @@ export async function runSandbox(): Promise<void> {
     [
       '',
       'SANDBOX MODE: no Azure settings found, so every Azure service is emulated locally:',
-      `  Kusto cluster "${SANDBOX_CLUSTER}" with sample databases ${databases.join(', ')} (a KQL subset: test/emulator/kusto/README.md)`,
+      `  Kusto cluster "${SANDBOX_CLUSTER}" with sample databases ${databases.join(', ')} (a KQL subset: emulator/kusto/README.md)`,
       '  managed identity, Key Vault (audit fingerprint key), Application Insights (audit events print below), Entra',
+      `Emulator: https://127.0.0.1:${emulator.port} (EMULATOR_PORT fixes the port); its CA: ${emulator.caPath} (EMULATOR_CA_DIR keeps it).`,
+      ...(process.env.EMULATOR_PORT ? ['  The environment that points another process at it:', ...Object.entries(emulator.env()).map(([name, value]) => `    ${name}=${value}`)] : []),
       'To use real Azure instead, set KUSTO_CLUSTERS (and optionally KEY_VAULT_URL, APPLICATIONINSIGHTS_CONNECTION_STRING)',
       'after `az login`, then run npm start again. See README.md > Configuration.',
       '',

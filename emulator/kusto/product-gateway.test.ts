@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import { BackendBusyError, createLimiter } from '../../../src/core/limiter.ts';
-import { showDatabases } from '../../../src/kusto/commands.ts';
-import { classifyKustoError, kustoErrorResult } from '../../../src/kusto/errors.ts';
-import { createKustoGateway, KustoCancelledError, KustoRequestError, type KustoGateway } from '../../../src/kusto/gateway.ts';
+import { BackendBusyError, createLimiter } from '../../src/core/limiter.ts';
+import { showDatabases } from '../../src/kusto/commands.ts';
+import { classifyKustoError, kustoErrorResult } from '../../src/kusto/errors.ts';
+import { createKustoGateway, KustoCancelledError, KustoRequestError, type KustoGateway } from '../../src/kusto/gateway.ts';
 import { startEmulator, type Emulator } from '../server.ts';
 import { createKustoService, type KustoService } from './index.ts';
 

@@ -386,7 +386,7 @@ export function createKustoService(options: KustoServiceOptions = {}): KustoServ
         if (readOnly) {
           return fail(403, readOnlyBody(outcome.verb, ids), 'refused');
         }
-        return fail(400, badRequestBody(`The Kusto emulator does not execute write commands ('${outcome.verb}'); the attempt was recorded (supported subset: see test/emulator/kusto/README.md).`, ids, 'EmulatorUnsupported'), 'refused');
+        return fail(400, badRequestBody(`The Kusto emulator does not execute write commands ('${outcome.verb}'); the attempt was recorded (supported subset: see emulator/kusto/README.md).`, ids, 'EmulatorUnsupported'), 'refused');
       case 'cancel': {
         const target = running.get(outcome.clientRequestId);
         target?.cancel(outcome.reason);
