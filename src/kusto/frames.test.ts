@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isTruncation, parseKustoJson, parseV1, parseV2, type QueryResult, type V1Result } from './frames.ts';
 import { toRequestError } from './request-error.ts';
@@ -107,7 +108,11 @@ async function fixtureFiles(dir = FIXTURES): Promise<string[]> {
   return nested.flat().filter((file) => !file.endsWith('README.md'));
 }
 
-test('every recorded service response in ../shared/fixtures/kusto replays through the product parser', async () => {
+// The fixtures sit beside the checkout (../shared, the project's steering folder), not in it; a
+// checkout without that folder cannot run this test, and says so instead of passing.
+const fixturesMissing = existsSync(FIXTURES) ? false : `the recorded responses are not at ${FIXTURES}`;
+
+test('every recorded service response in ../shared/fixtures/kusto replays through the product parser', { skip: fixturesMissing }, async () => {
   const files = (await fixtureFiles()).map((file) => relative(FIXTURES, file)).sort();
   assert.ok(files.length >= 20, `fixtures found in ${FIXTURES}: ${files.length}`);
   assert.deepEqual(files, Object.keys(EXPECTATIONS).sort(), 'each fixture has an expectation');
