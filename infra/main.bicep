@@ -52,7 +52,7 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
-@description('HTTP requests one instance serves at once before the platform scales out. 16 fits the 2048 MB default: a worst-case default-budget Kusto call peaks near 90 MB over a ~60 MB baseline. Keep it at or below maxBackendCalls, so the server\'s own queue only absorbs bursts.')
+@description('HTTP requests one instance serves at once before the platform scales out. 16 fits the 2048 MB default: about 160 MB at rest, and a worst-case default-budget Kusto call is bounded by the result budgets (the engine answer is capped at 16 MiB). Keep it at or below maxBackendCalls, so the server\'s own queue only absorbs bursts.')
 @minValue(1)
 @maxValue(1000)
 param httpPerInstanceConcurrency int = 16
