@@ -77,7 +77,8 @@ export function createMcpHandler(options: McpHandlerOptions): FetchHandler {
       responseMode: 'auto',
       keepAliveMs: options.keepAliveMs,
       maxRequestBodySize: options.maxBodyBytes,
-      onerror: (error) => process.stderr.write(`mcp: ${error.message}\n`),
+      // Reporting only (refusals are audited by us); messages may quote client input, so one line, no control characters.
+      onerror: (error) => process.stderr.write(`mcp: ${error.message.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').slice(0, 500)}\n`),
     },
   );
 
