@@ -23,7 +23,7 @@ export interface ToolCallRunnerOptions {
   services: ToolServices;
   auditor: Auditor;
   server: ServerFacts;
-  /** Seconds between progress heartbeats while a tool runs (when the client asked for progress). */
+  /** Milliseconds between progress heartbeats while a tool runs (when the client asked for progress). */
   progressIntervalMs: number;
 }
 
