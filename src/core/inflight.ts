@@ -65,11 +65,7 @@ export function createInflightRegistry() {
     return 'cancelled';
   }
 
-  return { register, cancel, get size() {
-    let n = 0;
-    for (const list of calls.values()) n += list.length;
-    return n;
-  } };
+  return { register, cancel };
 }
 
 export type InflightRegistry = ReturnType<typeof createInflightRegistry>;

@@ -3,7 +3,7 @@
  * (`@modelcontextprotocol/server`); these come from it or from the
  * 2026-07-28 specification's error codes.
  */
-export { DEFAULT_NEGOTIATED_PROTOCOL_VERSION, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
+export { DEFAULT_NEGOTIATED_PROTOCOL_VERSION } from '@modelcontextprotocol/server';
 
 /** The revision without `initialize`: per-request `_meta` envelope, `server/discover`. */
 export const MODERN_PROTOCOL_VERSION = '2026-07-28';
