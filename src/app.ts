@@ -23,8 +23,8 @@ export const SERVER_VERSION: string = packageJson.version;
 export interface App {
   fetch: FetchHandler;
   auditor: Auditor;
-  /** Delivers every pending audit event, then releases resources. */
-  close(): Promise<void>;
+  /** Delivers every pending audit event (by `deadline`, epoch ms, when given), then releases resources. */
+  close(deadline?: number): Promise<void>;
 }
 
 /** Replaceable parts, for tests that exercise one piece in isolation. */
@@ -113,9 +113,9 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
   return {
     fetch,
     auditor,
-    async close() {
-      await auditor.flush();
-      await sink.close();
+    async close(deadline) {
+      await auditor.flush(deadline);
+      await sink.close(deadline);
     },
   };
 }

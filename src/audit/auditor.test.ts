@@ -46,5 +46,29 @@ test('empty properties are left out', async () => {
   const auditor = createAuditor({ sink });
   auditor.rejected({ requestId: 'r', reason: 'parse_error', outcome: 'error', status: 400, httpMethod: 'POST', path: '/mcp' });
   await auditor.flush();
-  assert.deepEqual(Object.keys(sink.events[0]?.properties ?? {}).sort(), ['errorClass', 'httpMethod', 'outcome', 'path', 'requestId', 'schemaVersion', 'statusCode']);
+  assert.deepEqual(Object.keys(sink.events[0]?.properties ?? {}).sort(), ['errorClass', 'httpMethod', 'outcome', 'path', 'recordId', 'requestId', 'schemaVersion', 'statusCode']);
+});
+
+test('a flush deadline stops waiting for a hanging fingerprint key: events go out flagged, none lost', async () => {
+  const sink = memorySink();
+  const auditor = createAuditor({ sink, fingerprintKey: () => new Promise<string>(() => {}) });
+  for (let id = 1; id <= 3; id++) auditor.toolCall({ ...call, jsonRpcId: id });
+  const started = Date.now();
+  await auditor.flush(Date.now() + 200);
+  assert.ok(Date.now() - started < 1_000, 'flush returned by its deadline');
+  assert.equal(sink.events.length, 3);
+  for (const event of sink.events) {
+    assert.equal(event.properties.fingerprint, 'unavailable');
+    assert.equal(JSON.parse(event.properties.arguments ?? '{}').secret, '[redacted sensitive len=5]');
+  }
+});
+
+test('every record has its own id', async () => {
+  const sink = memorySink();
+  const auditor = createAuditor({ sink });
+  for (let id = 1; id <= 50; id++) auditor.toolCall({ ...call, jsonRpcId: id });
+  await auditor.flush();
+  const ids = new Set(sink.events.map((event) => event.properties.recordId));
+  assert.equal(ids.size, 50);
+  for (const id of ids) assert.match(id ?? '', /^[0-9a-f-]{36}$/);
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { CallerIdentity } from '../core/caller.ts';
 import type { ToolAuditDetails } from '../tools/define-tool.ts';
 import { summarizeArguments, fingerprinterFor } from './arguments.ts';
@@ -38,8 +39,13 @@ export interface RejectionFacts extends RequestFacts {
 export interface Auditor {
   toolCall(facts: ToolCallFacts): void;
   rejected(facts: RejectionFacts): void;
-  /** Waits for events still being prepared, then for the sink to deliver them. */
-  flush(): Promise<void>;
+  /**
+   * Waits for events still being prepared, then for the sink to deliver them.
+   * With a deadline (epoch ms), events still waiting for the fingerprint key
+   * at half the remaining time are written without fingerprints, flagged
+   * `fingerprint=unavailable`, and the sink gets the rest (see AuditSink).
+   */
+  flush(deadline?: number): Promise<void>;
 }
 
 export interface AuditorOptions {
@@ -50,6 +56,7 @@ export interface AuditorOptions {
 }
 
 const MAX_QUERY_TEXT = 8192;
+const KEY_UNAVAILABLE = Symbol('fingerprint key unavailable');
 const capped = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…[+${text.length - max} chars]` : text);
 
 /** Drops empty values; a plain loop because spreads of wide objects are a slow path in V8. */
@@ -93,6 +100,8 @@ function measurementsOf(facts: ToolCallFacts): Record<string, number> {
  */
 export function createAuditor(options: AuditorOptions): Auditor {
   const pending = new Set<Promise<void>>();
+  /** Gives up the key wait of an event still being prepared (a flush deadline is near). */
+  const keyWaits = new Set<() => void>();
   const report = options.onError ?? ((message) => process.stderr.write(`${message}\n`));
 
   async function fingerprintKey(): Promise<string | undefined> {
@@ -111,12 +120,26 @@ export function createAuditor(options: AuditorOptions): Auditor {
     void settled.finally(() => pending.delete(settled));
   }
 
-  const emit = (name: AuditEvent['name'], properties: Record<string, string | undefined>, measurements: Record<string, number>) =>
+  const emit = (name: AuditEvent['name'], properties: Record<string, string | undefined>, measurements: Record<string, number>) => {
+    // Our own id per record: the key for delivery confirmation and de-duplication downstream.
+    properties.recordId = randomUUID();
     options.sink.record({ name, time: new Date().toISOString(), properties: compact(properties), measurements });
+  };
+  /** The fingerprint key, or `unavailable` when it failed or a flush deadline stopped the wait. */
+  function keyOrGiveUp(): Promise<string | typeof KEY_UNAVAILABLE> {
+    return new Promise((resolve) => {
+      const giveUp = () => resolve(KEY_UNAVAILABLE);
+      keyWaits.add(giveUp);
+      void fingerprintKey().then((key) => {
+        keyWaits.delete(giveUp);
+        resolve(key ?? KEY_UNAVAILABLE);
+      });
+    });
+  }
 
   return {
     toolCall(facts) {
-      const emitToolCall = (key: string | undefined) => {
+      const emitToolCall = (key: string | undefined | typeof KEY_UNAVAILABLE) => {
         const details = facts.details ?? {};
         emit(
           AuditEventName.toolCall,
@@ -132,14 +155,15 @@ export function createAuditor(options: AuditorOptions): Auditor {
             truncated: details.truncated === undefined ? undefined : String(details.truncated),
             resultType: details.resultType,
             queryText: details.queryText === undefined ? undefined : capped(details.queryText, MAX_QUERY_TEXT),
-            arguments: summarizeArguments(facts.arguments, facts.sensitiveArguments, fingerprinterFor(key)),
+            arguments: summarizeArguments(facts.arguments, facts.sensitiveArguments, fingerprinterFor(key === KEY_UNAVAILABLE ? undefined : key)),
+            fingerprint: key === KEY_UNAVAILABLE ? 'unavailable' : undefined,
           }),
           measurementsOf(facts),
         );
       };
       // Without a fingerprint key there is nothing to wait for: record at once.
       if (!options.fingerprintKey) return emitToolCall(undefined);
-      track(fingerprintKey().then(emitToolCall));
+      track(keyOrGiveUp().then(emitToolCall));
     },
     rejected(facts) {
       emit(
@@ -155,9 +179,16 @@ export function createAuditor(options: AuditorOptions): Auditor {
         {},
       );
     },
-    async flush() {
+    async flush(deadline) {
+      const giveUp =
+        deadline === undefined
+          ? undefined
+          : setTimeout(() => {
+              for (const stopWaiting of keyWaits) stopWaiting();
+            }, Math.max(0, (deadline - Date.now()) / 2));
       while (pending.size > 0) await Promise.all([...pending]);
-      await options.sink.flush();
+      clearTimeout(giveUp);
+      await options.sink.flush(deadline);
     },
   };
 }

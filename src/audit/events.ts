@@ -19,10 +19,14 @@ export interface AuditEvent {
   measurements: Record<string, number>;
 }
 
-/** Where audit events go. `record` never throws and never blocks the request. */
+/**
+ * Where audit events go. `record` never throws and never blocks the request.
+ * `deadline` is an epoch-milliseconds time: by then the sink resolves, every
+ * event recorded so far either confirmed delivered or written to its fallback
+ * (stdout), never silently dropped.
+ */
 export interface AuditSink {
   record(event: AuditEvent): void;
-  /** Resolves when every event recorded so far has been delivered (or has definitely failed). */
-  flush(): Promise<void>;
-  close(): Promise<void>;
+  flush(deadline?: number): Promise<void>;
+  close(deadline?: number): Promise<void>;
 }
