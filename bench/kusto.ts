@@ -41,7 +41,6 @@ export async function measureKusto(port = 7283) {
     KUSTO_CLUSTERS: `bench=${emulator.origin('bench.kusto.localhost')}/AppTelemetry`,
     // Room for all 1,000 rows in the token comparison; the memory query below still runs under the default row budget.
     KUSTO_MAX_RESULT_BYTES: String(1_048_576),
-    AUDIT_DISK_RETRY: 'false',
   });
   try {
     const answer = await callQuery(url, {

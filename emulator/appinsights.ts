@@ -40,7 +40,22 @@ export interface AppInsightsIngestion extends EmulatorService {
   requireEntraAuth: boolean;
   envelopes(): TelemetryEnvelope[];
   clearEnvelopes(): void;
+  /**
+   * Refuses the next `count` otherwise valid items one by one, as Breeze does
+   * when it throttles or fails part of a batch: the batch gets 206 (or 400/500
+   * when nothing was accepted) with an error per refused item.
+   */
+  failItems(count: number, statusCode: number, message?: string): void;
 }
+
+/** Breeze's per-item messages for the statuses it returns item by item. */
+const ITEM_MESSAGES: Record<number, string> = {
+  400: 'Invalid telemetry item.',
+  429: 'Too many requests. The data was not accepted because the throttling limit was reached.',
+  439: 'Too many requests over extended time.',
+  500: 'Internal server error. Please retry.',
+  503: 'Service unavailable. Please retry.',
+};
 
 function breezeReply(status: number, received: number, accepted: number, errors: ItemError[]): Response {
   return Response.json({ itemsReceived: received, itemsAccepted: accepted, appId: null, errors }, { status });
@@ -54,6 +69,7 @@ function rejectAll(statusCode: number, items: unknown[], message: string): Respo
 
 export function createAppInsightsIngestion(instrumentationKey: string): AppInsightsIngestion {
   const received: TelemetryEnvelope[] = [];
+  const itemFailures: { statusCode: number; message: string }[] = [];
   const ingestion: AppInsightsIngestion = {
     name: 'appinsights',
     hostPattern: INGESTION_HOST,
@@ -63,6 +79,9 @@ export function createAppInsightsIngestion(instrumentationKey: string): AppInsig
     envelopes: () => [...received],
     clearEnvelopes: () => {
       received.length = 0;
+    },
+    failItems(count, statusCode, message = ITEM_MESSAGES[statusCode] ?? `Item refused with status ${statusCode}.`) {
+      for (let i = 0; i < count; i++) itemFailures.push({ statusCode, message });
     },
     async handle(req, ctx) {
       const { pathname } = new URL(req.url);
@@ -75,7 +94,9 @@ export function createAppInsightsIngestion(instrumentationKey: string): AppInsig
       const errors: ItemError[] = [];
       items.forEach((item, index) => {
         const problem = envelopeProblem(item, instrumentationKey);
+        const injected = problem ? undefined : itemFailures.shift();
         if (problem) errors.push({ index, statusCode: 400, message: problem });
+        else if (injected) errors.push({ index, ...injected });
         else received.push(item as TelemetryEnvelope);
       });
       const accepted = items.length - errors.length;

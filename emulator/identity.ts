@@ -9,8 +9,8 @@
  * and turns an error body's `message` into the error description.
  */
 import { randomUUID } from 'node:crypto';
-import { appTokenClaims, type TokenIssuer } from './entra.ts';
-import type { EmulatorService } from './types.ts';
+import { appTokenClaims, TOKEN_EXCHANGE_AUDIENCE, uti, v2Issuer, type TokenIssuer } from './entra.ts';
+import type { EmulatorContext, EmulatorService, TokenClaims } from './types.ts';
 
 export const IDENTITY_HOST = 'identity.localhost';
 export const IDENTITY_PATH = '/msi/token';
@@ -39,7 +39,7 @@ export function createIdentityService(identity: ManagedIdentity, issuer: TokenIs
     name: 'identity',
     hostPattern: IDENTITY_HOST,
     matches: (hostname) => hostname === IDENTITY_HOST,
-    async handle(req) {
+    async handle(req, ctx) {
       const url = new URL(req.url);
       if (url.pathname !== IDENTITY_PATH) return platformError(404, `No managed identity endpoint at ${url.pathname}.`);
       if (req.method !== 'GET') return platformError(405, `Method ${req.method} is not allowed.`);
@@ -54,7 +54,7 @@ export function createIdentityService(identity: ManagedIdentity, issuer: TokenIs
       if (!resource) return platformError(400, "The 'resource' query parameter is required.");
       const selectionError = checkIdentitySelection(query, identity);
       if (selectionError) return platformError(400, selectionError);
-      return issueToken(identity, issuer, resource);
+      return issueToken(identity, issuer, resource, ctx);
     },
   };
 }
@@ -77,10 +77,13 @@ function checkIdentitySelection(query: URLSearchParams, identity: ManagedIdentit
   return unknown ? `No user-assigned managed identity with ${unknown[0]} '${query.get(unknown[0])}' is assigned to this app.` : null;
 }
 
-async function issueToken(identity: ManagedIdentity, issuer: TokenIssuer, resource: string): Promise<Response> {
+async function issueToken(identity: ManagedIdentity, issuer: TokenIssuer, resource: string, ctx: EmulatorContext): Promise<Response> {
   // msal strips `/.default` before calling; a caller passing a scope still gets the bare resource.
   const audience = resource.replace(/\/\.default$/, '');
-  const claims = appTokenClaims(identity, audience, { appidacr: '2', xms_mirid: identity.resourceId });
+  const claims =
+    audience === TOKEN_EXCHANGE_AUDIENCE
+      ? federatedCredentialClaims(identity, ctx)
+      : appTokenClaims(identity, audience, { appidacr: '2', xms_mirid: identity.resourceId });
   const expiresOn = Math.floor(Date.now() / 1000) + MANAGED_IDENTITY_TOKEN_LIFETIME_SECONDS;
   const accessToken = await issuer.sign(claims, { expiresInSeconds: MANAGED_IDENTITY_TOKEN_LIFETIME_SECONDS });
   return Response.json({
@@ -90,4 +93,26 @@ async function issueToken(identity: ManagedIdentity, issuer: TokenIssuer, resour
     token_type: 'Bearer',
     client_id: identity.clientId,
   });
+}
+
+/**
+ * A token for `api://AzureADTokenExchange`, the client assertion of an app
+ * registration that trusts this identity as a federated credential: v2
+ * shape, issuer `<login host>/<tenant>/v2.0`, subject the identity's
+ * principal id (what the credential's issuer and subject must name).
+ */
+function federatedCredentialClaims(identity: ManagedIdentity, ctx: EmulatorContext): TokenClaims {
+  return {
+    aud: TOKEN_EXCHANGE_AUDIENCE,
+    iss: v2Issuer(ctx, identity.tenantId),
+    sub: identity.principalId,
+    oid: identity.principalId,
+    tid: identity.tenantId,
+    azp: identity.clientId,
+    azpacr: '2',
+    idtyp: 'app',
+    uti: uti(),
+    ver: '2.0',
+    xms_mirid: identity.resourceId,
+  };
 }

@@ -32,7 +32,6 @@ export async function runSandbox(): Promise<void> {
     ...emulator.env(),
     KUSTO_CLUSTERS: `${SANDBOX_CLUSTER}=${clusterUrl}/Samples`,
     AUDIT_FINGERPRINT_SECRET_NAME: 'audit-fingerprint-key',
-    AUDIT_DISK_RETRY: 'false',
   };
   process.stderr.write(
     [

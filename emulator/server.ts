@@ -16,9 +16,10 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { createAppInsightsIngestion, INGESTION_HOST, type TelemetryEnvelope } from './appinsights.ts';
+import { createAppInsightsIngestion, INGESTION_HOST, type AppInsightsIngestion, type TelemetryEnvelope } from './appinsights.ts';
 import { loadOrCreateTestCa, resolveCaDir } from './ca.ts';
 import { createEntraService, createTokenIssuer, LOGIN_HOST, v2Issuer, type MintOptions, type TokenIssuer } from './entra.ts';
+import { createEntraDirectory, type EntraDirectory } from './entra-tenant.ts';
 import { createIdentityService, IDENTITY_HOST, IDENTITY_PATH, type ManagedIdentity } from './identity.ts';
 import { createKeyVaultService, DEFAULT_VAULT, vaultHost, type SecretOptions, type StoredSecret } from './keyvault.ts';
 import type { EmulatorContext, EmulatorService, FaultRule, RecordedRequest, TokenClaims } from './types.ts';
@@ -62,6 +63,8 @@ export interface Emulator {
   clearFaults(): void;
   /** A token signed by the emulated Entra (v2 issuer, test user) unless claims override it. */
   mintToken(claims: Partial<TokenClaims> & { aud: string }, options?: MintOptions): Promise<string>;
+  /** The emulated directory: tenants, the product API's app registration, consent, key rotation, API tokens (entra-tenant.ts). */
+  readonly entra: EntraDirectory;
   readonly identity: { endpoint: string; header: string; clientId: string; principalId: string; resourceId: string };
   readonly keyVault: {
     vaultUrl: string;
@@ -72,6 +75,7 @@ export interface Emulator {
     connectionString: string;
     envelopes(): TelemetryEnvelope[];
     clearEnvelopes(): void;
+    failItems: AppInsightsIngestion['failItems'];
     requireEntraAuth: boolean;
   };
   /** Environment variables that point the product at this emulator. */
@@ -92,17 +96,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   const keyVault = createKeyVaultService(tenantId);
   const ingestion = createAppInsightsIngestion(randomUUID());
-  const services = [
-    ...(options.services ?? []),
-    createIdentityService(managedIdentity, issuer),
-    createEntraService({ tenantId, issuer }),
-    keyVault,
-    ingestion,
-  ];
   // The port is known only after listening; origins are computed on use.
   let port = 0;
   const origin = (host: string) => `https://${host}:${port}`;
   const ctx = createContext(origin, issuer);
+  const entra = createEntraDirectory({ homeTenantId: tenantId, issuer, ctx, managedIdentity, defaultUserId: TEST_USER_ID });
+  const services = [
+    ...(options.services ?? []),
+    createIdentityService(managedIdentity, issuer),
+    createEntraService({ directory: entra, issuer }),
+    keyVault,
+    ingestion,
+  ];
   const requests: RecordedRequest[] = [];
   const faults = new FaultList();
   const server = createServer({ cert: ca.serverCert, key: ca.serverKey }, (incoming, outgoing) => {
@@ -123,6 +128,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     connectionString: `InstrumentationKey=${ingestion.instrumentationKey};IngestionEndpoint=${ingestionOrigin}/;LiveEndpoint=${ingestionOrigin}/`,
     envelopes: ingestion.envelopes,
     clearEnvelopes: ingestion.clearEnvelopes,
+    failItems: ingestion.failItems,
     get requireEntraAuth() {
       return ingestion.requireEntraAuth;
     },
@@ -145,6 +151,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     clearFaults: () => faults.clear(),
     mintToken: (claims, mintOptions) =>
       issuer.sign({ iss: v2Issuer(ctx, tenantId), tid: tenantId, oid: TEST_USER_ID, sub: TEST_USER_ID, ver: '2.0', ...claims }, mintOptions),
+    entra,
     identity,
     keyVault: keyVaultApi,
     appInsights,
@@ -277,7 +284,8 @@ async function respond({ method, url, headers, body, service }: Arrival, { servi
   const { hostname, pathname } = new URL(url);
   const serviceName = service?.name ?? 'unknown';
   const fault = faults.take(serviceName, method, pathname);
-  if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+  // Unref'd: a long delay (a hanging service) must not keep a test process alive after the emulator closes.
+  if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs).unref());
   if (fault?.status !== undefined) return faultResponse(fault, fault.status);
   if (!service) return unknownHost(hostname, services);
   const hasBody = body.length > 0 && method !== 'GET' && method !== 'HEAD';

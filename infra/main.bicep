@@ -106,6 +106,11 @@ param backendQueue int = 32
 @maxValue(60)
 param backendQueueWaitSeconds int = 10
 
+@description('MCP_SHUTDOWN_SECONDS: the whole graceful shutdown (grace for running calls, then the audit flush); keep it inside the platform\'s kill grace period (1 to 60).')
+@minValue(1)
+@maxValue(60)
+param shutdownSeconds int = 8
+
 @description('KUSTO_CLUSTERS: allow-list, comma-separated name=https://cluster[/defaultDatabase]; empty turns the Kusto tools off.')
 param kustoClusters string = ''
 
@@ -140,8 +145,8 @@ param kustoSchemaCacheSeconds int = 600
 @description('AUDIT_FINGERPRINT_SECRET_NAME: name (not value) of the Key Vault secret keying audit fingerprints; empty for none. Create the secret first (docs/deploy.md).')
 param auditFingerprintSecretName string = ''
 
-@description('AUDIT_DISK_RETRY: let the telemetry exporter keep failed batches on local disk and retry.')
-param auditDiskRetry bool = true
+@description('AUDIT_SDK_STATS: let the Application Insights SDK send its own usage metrics (statsbeat to Microsoft, SDK stats to this component).')
+param auditSdkStats bool = false
 
 @description('SECRET_CACHE_TTL_SECONDS: how long a Key Vault secret is kept in memory.')
 @minValue(1)
@@ -390,12 +395,13 @@ var coreSettings = {
   MCP_MAX_BACKEND_CALLS: string(maxBackendCalls)
   MCP_BACKEND_QUEUE: string(backendQueue)
   MCP_BACKEND_QUEUE_WAIT_SECONDS: string(backendQueueWaitSeconds)
+  MCP_SHUTDOWN_SECONDS: string(shutdownSeconds)
   KUSTO_MAX_ROWS: string(kustoMaxRows)
   KUSTO_MAX_RESULT_BYTES: string(kustoMaxResultBytes)
   KUSTO_DEFAULT_TIMEOUT_SECONDS: string(kustoDefaultTimeoutSeconds)
   KUSTO_MAX_TIMEOUT_SECONDS: string(kustoMaxTimeoutSeconds)
   KUSTO_SCHEMA_CACHE_SECONDS: string(kustoSchemaCacheSeconds)
-  AUDIT_DISK_RETRY: auditDiskRetry ? 'true' : 'false'
+  AUDIT_SDK_STATS: auditSdkStats ? 'true' : 'false'
   SECRET_CACHE_TTL_SECONDS: string(secretCacheTtlSeconds)
 }
 

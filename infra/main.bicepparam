@@ -33,6 +33,7 @@ param progressIntervalSeconds = int(readEnvironmentVariable('MCP_PROGRESS_INTERV
 param maxBackendCalls = int(readEnvironmentVariable('MCP_MAX_BACKEND_CALLS', '16'))
 param backendQueue = int(readEnvironmentVariable('MCP_BACKEND_QUEUE', '32'))
 param backendQueueWaitSeconds = int(readEnvironmentVariable('MCP_BACKEND_QUEUE_WAIT_SECONDS', '10'))
+param shutdownSeconds = int(readEnvironmentVariable('MCP_SHUTDOWN_SECONDS', '8'))
 // e.g. help=https://help.kusto.windows.net/Samples
 param kustoClusters = readEnvironmentVariable('KUSTO_CLUSTERS', '')
 param kustoDefaultCluster = readEnvironmentVariable('KUSTO_DEFAULT_CLUSTER', '')
@@ -43,7 +44,7 @@ param kustoMaxTimeoutSeconds = int(readEnvironmentVariable('KUSTO_MAX_TIMEOUT_SE
 param kustoSchemaCacheSeconds = int(readEnvironmentVariable('KUSTO_SCHEMA_CACHE_SECONDS', '600'))
 // The secret's name, never its value (docs/deploy.md: create the secret first).
 param auditFingerprintSecretName = readEnvironmentVariable('AUDIT_FINGERPRINT_SECRET_NAME', '')
-param auditDiskRetry = bool(readEnvironmentVariable('AUDIT_DISK_RETRY', 'true'))
+param auditSdkStats = bool(readEnvironmentVariable('AUDIT_SDK_STATS', 'false'))
 param secretCacheTtlSeconds = int(readEnvironmentVariable('SECRET_CACHE_TTL_SECONDS', '3600'))
 param extraAppSettings = {}
 

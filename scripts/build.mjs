@@ -3,6 +3,7 @@
 // Azure SDKs are only evaluated when first used.
 import { build } from 'esbuild';
 import { rename, rm } from 'node:fs/promises';
+import { cjsDynamicImportPlugin } from './cjs-dynamic-import.mjs';
 
 const banner = [
   "import { createRequire as __mcpCreateRequire } from 'node:module';",
@@ -36,6 +37,7 @@ const result = await build({
   external: ['@azure/functions'],
   banner: { js: banner },
   metafile: true,
+  plugins: [cjsDynamicImportPlugin],
   logLevel: 'warning',
 });
 const retired = `.dist-old-${process.pid}`;

@@ -7,6 +7,7 @@ import { createStdoutAuditSink } from './audit/stdout-sink.ts';
 import { createCredentialProvider, type CredentialProvider } from './azure/credential.ts';
 import { createSecretProvider, keyVaultSecretReader, type SecretProvider } from './azure/secrets.ts';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
+import { createDrain, shutdownPlan, type ShutdownPlan } from './core/drain.ts';
 import { createMcpHandler, type FetchHandler } from './core/handler.ts';
 import { createInflightRegistry } from './core/inflight.ts';
 import { createLimiter } from './core/limiter.ts';
@@ -25,6 +26,17 @@ export interface App {
   auditor: Auditor;
   /** Delivers every pending audit event (by `deadline`, epoch ms, when given), then releases resources. */
   close(deadline?: number): Promise<void>;
+  /** The times of a shutdown starting at `now`, from `MCP_SHUTDOWN_SECONDS`. */
+  shutdownPlan(now?: number): ShutdownPlan;
+  /**
+   * Shutdown, first part: from now on new requests get 503 (`Connection: close`,
+   * `Retry-After`) and health reports 503; running tool calls have until
+   * `plan.graceUntil`, then they are aborted (audited as `shutdown`, a Kusto
+   * query cancelled on the cluster). Resolves by `plan.settleUntil`.
+   */
+  drain(plan: ShutdownPlan): Promise<void>;
+  /** The whole shutdown within `MCP_SHUTDOWN_SECONDS`: drain, then close by the deadline (Functions `appTerminate`). */
+  shutdown(): Promise<void>;
 }
 
 /** Replaceable parts, for tests that exercise one piece in isolation. */
@@ -63,7 +75,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     (config.appInsightsConnectionString
       ? createAppInsightsAuditSink({
           connectionString: config.appInsightsConnectionString,
-          diskRetry: config.auditDiskRetry,
+          sdkStats: config.auditSdkStats,
           roleName: config.siteName ?? SERVER_NAME,
           version: SERVER_VERSION,
           managedIdentityClientId: config.managedIdentityClientId,
@@ -88,16 +100,17 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
   };
   // One cap for every backend of this instance: what bounds memory is the calls in flight, whichever service they go to.
   const backendLimiter = createLimiter(config.backendLimits);
+  const drain = createDrain();
   const services: ToolServices = {
     ...(secrets && { secrets }),
-    ...(config.kusto.clusters.length > 0 && { kusto: createKustoServices(config.kusto, credential, SERVER_NAME, backendLimiter) }),
+    ...(config.kusto.clusters.length > 0 && { kusto: createKustoServices(config.kusto, credential, SERVER_NAME, backendLimiter, (work) => drain.track(work)) }),
   };
   const createServer = createServerFactory({
     info: { name: SERVER_NAME, title: 'Azure MCP Functions', version: SERVER_VERSION },
     instructions: instructionsFor(config.authMode),
     tools: catalog.descriptors,
     toolsListCache: { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'public' },
-    runTool: createToolCallRunner({ catalog, services, auditor, server, progressIntervalMs: config.progressIntervalMs }),
+    runTool: createToolCallRunner({ catalog, services, auditor, server, progressIntervalMs: config.progressIntervalMs, drain }),
     jsonSchemaValidator: new AjvJsonSchemaValidator(),
   });
   const fetch = createMcpHandler({
@@ -109,13 +122,28 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     inflight: createInflightRegistry(),
     auditor,
     server,
+    drain,
   });
+  const close = async (deadline?: number) => {
+    await auditor.flush(deadline);
+    await sink.close(deadline);
+  };
+  const drainCalls = async (plan: ShutdownPlan) => {
+    const { aborted, unsettled } = await drain.settle(plan);
+    if (aborted > 0 || unsettled > 0) {
+      process.stderr.write(`shutdown: ${aborted} tool call(s) still running at the end of the grace were stopped${unsettled > 0 ? `; ${unsettled} had not ended by the deadline` : ''}\n`);
+    }
+  };
   return {
     fetch,
     auditor,
-    async close(deadline) {
-      await auditor.flush(deadline);
-      await sink.close(deadline);
+    close,
+    shutdownPlan: (now = Date.now()) => shutdownPlan(now, config.shutdownMs),
+    drain: drainCalls,
+    async shutdown() {
+      const plan = shutdownPlan(Date.now(), config.shutdownMs);
+      await drainCalls(plan);
+      await close(plan.deadline);
     },
   };
 }

@@ -65,6 +65,12 @@ test('easyAuth on an App Service without authentication enabled is refused', () 
   assert.equal(loadConfig({ MCP_AUTH_MODE: 'easyAuth', WEBSITE_SITE_NAME: 'app', WEBSITE_AUTH_ENABLED: 'True' }).authMode, 'easyAuth');
 });
 
+test('the shutdown deadline defaults to 8 s, inside a 10 s kill grace, and is bounded', () => {
+  assert.equal(loadConfig({}).shutdownMs, 8000);
+  assert.equal(loadConfig({ MCP_SHUTDOWN_SECONDS: '3' }).shutdownMs, 3000);
+  for (const value of ['0', '61', '2.5', 'soon']) assert.match(problems({ MCP_SHUTDOWN_SECONDS: value }), /MCP_SHUTDOWN_SECONDS must be a whole number from 1 to 60/, value);
+});
+
 test('local host settings default to loopback:7071', () => {
   assert.deepEqual(loadLocalHostSettings({}), { port: 7071, hostname: '127.0.0.1', loopback: true });
   assert.equal(loadLocalHostSettings({ HOST: '0.0.0.0', PORT: '8080' }).loopback, false);

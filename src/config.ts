@@ -46,6 +46,13 @@ const notUnresolvedReference = (value: string | undefined) => !value?.startsWith
 /** Functions' front end gives up on HTTP requests after 230 s; a query must finish (or be cancelled) before. */
 export const MAX_KUSTO_TIMEOUT_SECONDS = 220;
 
+/**
+ * The whole graceful shutdown (grace for running calls, then the audit flush) fits in this,
+ * well inside the 10 s a container platform typically waits between SIGTERM and SIGKILL.
+ */
+export const DEFAULT_SHUTDOWN_SECONDS = 8;
+export const MAX_SHUTDOWN_SECONDS = 60;
+
 const AUTH_MODES = ['functionKey', 'easyAuth'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 
@@ -60,6 +67,7 @@ const settingsSchema = z
     MCP_MAX_BACKEND_CALLS: positiveInt(16, 1000),
     MCP_BACKEND_QUEUE: positiveInt(32, 10_000),
     MCP_BACKEND_QUEUE_WAIT_SECONDS: positiveInt(10, 60),
+    MCP_SHUTDOWN_SECONDS: positiveInt(DEFAULT_SHUTDOWN_SECONDS, MAX_SHUTDOWN_SECONDS),
     KEY_VAULT_URL: httpsUrl.optional(),
     AUDIT_FINGERPRINT_SECRET_NAME: z
       .string()
@@ -67,7 +75,7 @@ const settingsSchema = z
       .optional(),
     SECRET_CACHE_TTL_SECONDS: positiveInt(3600, 86_400),
     APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
-    AUDIT_DISK_RETRY: booleanSetting(true),
+    AUDIT_SDK_STATS: booleanSetting(false),
     AZURE_CLIENT_ID: z.guid({ error: 'must be the client id (a GUID) of the user-assigned managed identity' }).optional(),
     IDENTITY_ENDPOINT: z.string().optional(),
     WEBSITE_SITE_NAME: z.string().optional(),
@@ -139,11 +147,14 @@ export interface AppConfig {
   progressIntervalMs: number;
   /** Per-instance cap on concurrent backend calls, and the queue in front of it. */
   backendLimits: { concurrency: number; queue: number; maxWaitMs: number };
+  /** How long a graceful shutdown may take in all, from the signal to the last audit event written. */
+  shutdownMs: number;
   keyVaultUrl: string | undefined;
   auditFingerprintSecretName: string | undefined;
   secretCacheTtlMs: number;
   appInsightsConnectionString: string | undefined;
-  auditDiskRetry: boolean;
+  /** Let the Application Insights SDK send its own usage metrics (statsbeat, SDK stats). */
+  auditSdkStats: boolean;
   /** Client id of the user-assigned managed identity, when one is used. */
   managedIdentityClientId: string | undefined;
   /** True when running on Azure (App Service / Functions) or an emulation of it. */
@@ -193,11 +204,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     readOnly: s.MCP_READ_ONLY,
     progressIntervalMs: s.MCP_PROGRESS_INTERVAL_SECONDS * 1000,
     backendLimits: { concurrency: s.MCP_MAX_BACKEND_CALLS, queue: s.MCP_BACKEND_QUEUE, maxWaitMs: s.MCP_BACKEND_QUEUE_WAIT_SECONDS * 1000 },
+    shutdownMs: s.MCP_SHUTDOWN_SECONDS * 1000,
     keyVaultUrl: s.KEY_VAULT_URL,
     auditFingerprintSecretName: s.AUDIT_FINGERPRINT_SECRET_NAME,
     secretCacheTtlMs: s.SECRET_CACHE_TTL_SECONDS * 1000,
     appInsightsConnectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING || undefined,
-    auditDiskRetry: s.AUDIT_DISK_RETRY,
+    auditSdkStats: s.AUDIT_SDK_STATS,
     managedIdentityClientId: s.AZURE_CLIENT_ID,
     hasManagedIdentityEndpoint: Boolean(s.IDENTITY_ENDPOINT),
     siteName: s.WEBSITE_SITE_NAME || undefined,

@@ -99,6 +99,34 @@ test('the terminate hook flushes audit events', async () => {
   assert.equal(sink.events[0]?.properties.tool, 'server_info_get');
 });
 
+test('the terminate hook drains like SIGTERM: new requests get 503, a running call is stopped after the grace, all audited, by MCP_SHUTDOWN_SECONDS', { timeout: 10_000 }, async () => {
+  const { registrations, terminateHooks, sink, probe } = register({ MCP_SHUTDOWN_SECONDS: '2' });
+  const control = probe();
+  const post = (id: number, name: string) => ({
+    method: 'POST',
+    url: 'https://app.azurewebsites.net/mcp',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: { string: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } }) },
+  });
+  const running = invoke(registrations.get('mcp'), post(1, 'probe_wait'));
+  await control.started;
+  const started = Date.now();
+  const terminated = Promise.resolve(terminateHooks[0]?.());
+  const refused = await invoke(registrations.get('mcp'), post(2, 'server_info_get'));
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers['retry-after'], '1');
+  assert.equal((await invoke(registrations.get('health'), { method: 'GET', url: 'https://app.azurewebsites.net/health' })).status, 503);
+  const stopped = await running;
+  assert.equal(stopped.status, 200);
+  assert.match(stopped.text, /shutting down/);
+  assert.ok(Date.now() - started >= 1000, 'the running call had the grace (half of the 2 s)');
+  await terminated;
+  assert.ok(Date.now() - started <= 2000 + 100, `the hook resolved ${Date.now() - started} ms after it began`);
+  const byName = (name: string) => sink.events.filter((event) => event.name === name).map((event) => event.properties);
+  assert.deepEqual(byName('mcp.tool.call').map((p) => [p.jsonRpcId, p.errorClass]), [['1', 'shutdown']]);
+  assert.deepEqual(byName('mcp.request.rejected').map((p) => [p.errorClass, p.statusCode]), [['shutting_down', '503']]);
+});
+
 test('the adapter streams: progress of a running call leaves through the library\'s HttpResponse before the call ends', { timeout: 10_000 }, async () => {
   const { registrations, probe } = register({ MCP_PROGRESS_INTERVAL_SECONDS: '1' });
   const control = probe();

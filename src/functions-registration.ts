@@ -21,6 +21,7 @@ export function registerFunctions(registrar: FunctionsRegistrar, mcp: App, authM
   const handler = functionsHandler(mcp.fetch);
   registrar.http('mcp', { route: 'mcp', methods: MCP_METHODS, authLevel: authLevelFor(authMode), handler });
   registrar.http('health', { route: 'health', methods: ['GET', 'HEAD'], authLevel: 'anonymous', handler });
-  // The host signals shutdown here; deliver buffered audit events before the worker exits.
-  registrar.hook.appTerminate(() => mcp.close());
+  // The host signals shutdown here (the worker has a limited time for the hook): the same drain as SIGTERM on the
+  // Node host, so new requests get 503, running calls a bounded grace, and audit events are delivered by the deadline.
+  registrar.hook.appTerminate(() => mcp.shutdown());
 }

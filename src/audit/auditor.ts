@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { CallerIdentity } from '../core/caller.ts';
 import type { ToolAuditDetails } from '../tools/define-tool.ts';
-import { summarizeArguments, fingerprinterFor } from './arguments.ts';
+import { summarizeArguments, fingerprinterFor, redactText, MAX_SUMMARY, type Fingerprinter } from './arguments.ts';
+import { clientText } from './text.ts';
 import { AUDIT_SCHEMA_VERSION, AuditEventName, type AuditEvent, type AuditOutcome, type AuditSink } from './events.ts';
 
 /** What every audited HTTP request shares. */
 export interface RequestFacts {
+  /** Our own id for the HTTP request (never the client's). */
   requestId: string;
+  /** The client's W3C trace id (validated, from `traceparent`), kept for correlation only. */
+  traceId?: string | undefined;
   caller?: CallerIdentity;
   userAgent?: string;
   protocolVersion?: string;
@@ -23,6 +27,8 @@ export interface ToolCallFacts extends RequestFacts {
   sensitiveArguments: readonly string[];
   resultBytes: number;
   details?: ToolAuditDetails;
+  /** Set by a caller recording a minimal event because the full one could not be built. */
+  auditError?: string;
 }
 
 export interface RejectionFacts extends RequestFacts {
@@ -55,42 +61,148 @@ export interface AuditorOptions {
   onError?: (message: string) => void;
 }
 
-const MAX_QUERY_TEXT = 8192;
+/**
+ * Characters per property, cut marker included (docs/audit.md). Every
+ * property passes through clientText (control characters escaped, cut to
+ * its cap, DEFAULT_CAP for any other); client free text also through
+ * redactText (the same secret-like redaction as arguments).
+ */
+export const FIELD_CAPS: Readonly<Record<string, number>> = {
+  schemaVersion: 8,
+  recordId: 36,
+  requestId: 64,
+  traceId: 32,
+  authMode: 32,
+  callerObjectId: 128,
+  callerTenantId: 128,
+  callerName: 256,
+  callerAppId: 128,
+  userAgent: 256,
+  protocolVersion: 64,
+  tool: 100,
+  toolset: 64,
+  readOnly: 8,
+  outcome: 16,
+  errorClass: 64,
+  jsonRpcId: 128,
+  target: 512,
+  upstreamRequestId: 256,
+  truncated: 8,
+  resultType: 32,
+  queryText: 8192,
+  arguments: MAX_SUMMARY,
+  fingerprint: 16,
+  auditError: 128,
+  httpMethod: 64,
+  path: 256,
+  origin: 256,
+  statusCode: 8,
+};
+const DEFAULT_CAP = 256;
+/** No record is larger, as the stdout JSON line (UTF-8, newline included); larger fields are cut to fit. */
+export const MAX_RECORD_BYTES = 32_768;
 const KEY_UNAVAILABLE = Symbol('fingerprint key unavailable');
-const capped = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…[+${text.length - max} chars]` : text);
 
-/** Drops empty values; a plain loop because spreads of wide objects are a slow path in V8. */
-function compact(properties: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key in properties) {
-    const value = properties[key];
-    if (value !== undefined && value !== '') out[key] = value;
+/** Client free text under the one redaction policy, cut to its field's cap. */
+const clientField = (value: unknown, field: string, fingerprint: Fingerprinter): string | undefined => {
+  if (value === undefined || value === null || value === '') return undefined;
+  return redactText(typeof value === 'string' ? value : clientText(value, FIELD_CAPS[field] ?? DEFAULT_CAP), FIELD_CAPS[field] ?? DEFAULT_CAP, fingerprint);
+};
+
+/** The record as the stdout sink writes it, in bytes. */
+const recordBytes = (name: string, time: string, properties: Record<string, string>, measurements: Record<string, number>) =>
+  Buffer.byteLength(JSON.stringify({ time, event: name, ...properties, ...measurements })) + 1;
+
+/** Never cut to fit: small, and what keys the record. */
+const KEPT_WHOLE = new Set(['schemaVersion', 'recordId', 'requestId', 'outcome', 'errorClass', 'auditError']);
+
+/**
+ * Cuts the largest properties until the record is at most MAX_RECORD_BYTES.
+ * Field caps keep ordinary records far below it; only text that grows in
+ * JSON and UTF-8 (quotes, backslashes, non-ASCII) can reach it.
+ */
+function fitRecord(name: string, time: string, properties: Record<string, string>, measurements: Record<string, number>): void {
+  for (let round = 0; round < 32; round++) {
+    const size = recordBytes(name, time, properties, measurements);
+    if (size <= MAX_RECORD_BYTES) return;
+    let largest: string | undefined;
+    let largestBytes = 0;
+    for (const key in properties) {
+      if (KEPT_WHOLE.has(key)) continue;
+      const bytes = Buffer.byteLength(JSON.stringify(properties[key]));
+      if (bytes > largestBytes) {
+        largest = key;
+        largestBytes = bytes;
+      }
+    }
+    if (largest === undefined) return;
+    const value = properties[largest] as string;
+    // Proportional: bytes per character of this value, the excess, and room for the cut marker.
+    const keep = Math.floor((value.length * Math.max(0, largestBytes - (size - MAX_RECORD_BYTES))) / largestBytes) - 24;
+    if (keep < 32) delete properties[largest];
+    else properties[largest] = clientText(value, keep);
   }
-  return out;
 }
 
 /** Properties every audited request shares; `extra` is merged in without an object spread. */
-function requestProperties(facts: RequestFacts, extra: Record<string, string | undefined>): Record<string, string | undefined> {
+function requestProperties(facts: RequestFacts, extra: Record<string, string | undefined>, fingerprint: Fingerprinter): Record<string, string | undefined> {
   const caller = facts.caller;
   extra.schemaVersion = AUDIT_SCHEMA_VERSION;
+  // Ours (and the validated trace id): escaped and capped in emit, nothing to redact.
   extra.requestId = facts.requestId;
+  extra.traceId = facts.traceId;
   extra.authMode = caller?.authMode;
-  extra.callerObjectId = caller?.objectId;
-  extra.callerTenantId = caller?.tenantId;
-  extra.callerName = caller?.name;
-  extra.callerAppId = caller?.appId;
-  extra.userAgent = facts.userAgent?.slice(0, 256);
-  extra.protocolVersion = facts.protocolVersion;
+  extra.callerObjectId = clientField(caller?.objectId, 'callerObjectId', fingerprint);
+  extra.callerTenantId = clientField(caller?.tenantId, 'callerTenantId', fingerprint);
+  extra.callerName = clientField(caller?.name, 'callerName', fingerprint);
+  extra.callerAppId = clientField(caller?.appId, 'callerAppId', fingerprint);
+  extra.userAgent = clientField(facts.userAgent, 'userAgent', fingerprint);
+  extra.protocolVersion = clientField(facts.protocolVersion, 'protocolVersion', fingerprint);
   return extra;
 }
 
+const finite = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
 function measurementsOf(facts: ToolCallFacts): Record<string, number> {
-  const measurements: Record<string, number> = {
-    durationMs: Math.round(facts.durationMs * 1000) / 1000,
-    resultBytes: facts.resultBytes,
-  };
-  if (facts.details?.resultRows !== undefined) measurements.resultRows = facts.details.resultRows;
+  const measurements: Record<string, number> = {};
+  if (finite(facts.durationMs)) measurements.durationMs = Math.round(facts.durationMs * 1000) / 1000;
+  if (finite(facts.resultBytes)) measurements.resultBytes = facts.resultBytes;
+  if (finite(facts.details?.resultRows)) measurements.resultRows = facts.details.resultRows;
   return measurements;
+}
+
+/** Either kind of facts, as the fallback reads them. */
+type AnyFacts = Partial<Omit<ToolCallFacts, 'outcome'> & Omit<RejectionFacts, 'outcome'>> & { outcome?: AuditOutcome };
+
+/** Reads one field of facts that may be anything (a getter that throws, a non-string): never throws. */
+function salvage(read: () => unknown, field: string): string | undefined {
+  try {
+    const value = read();
+    return typeof value === 'string' || typeof value === 'number' ? clientField(String(value), field, undefined) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The minimal record written when the full one could not be built: what could be read, and why. */
+function fallbackProperties(facts: AnyFacts, kind: 'toolCall' | 'rejected', error: unknown): Record<string, string | undefined> {
+  const reason = salvage(() => (error as Error | undefined)?.name ?? typeof error, 'auditError') ?? 'unknown';
+  const properties: Record<string, string | undefined> = {
+    schemaVersion: AUDIT_SCHEMA_VERSION,
+    requestId: salvage(() => facts.requestId, 'requestId'),
+    traceId: salvage(() => facts.traceId, 'traceId'),
+    outcome: salvage(() => facts.outcome, 'outcome'),
+    auditError: `event_build_failed (${reason})`,
+  };
+  if (kind === 'toolCall') {
+    properties.tool = salvage(() => facts.tool, 'tool');
+    properties.jsonRpcId = salvage(() => facts.jsonRpcId, 'jsonRpcId');
+    properties.errorClass = salvage(() => facts.details?.errorClass, 'errorClass');
+  } else {
+    properties.errorClass = salvage(() => facts.reason, 'errorClass');
+    properties.statusCode = salvage(() => facts.status, 'statusCode');
+  }
+  return properties;
 }
 
 /**
@@ -123,7 +235,37 @@ export function createAuditor(options: AuditorOptions): Auditor {
   const emit = (name: AuditEvent['name'], properties: Record<string, string | undefined>, measurements: Record<string, number>) => {
     // Our own id per record: the key for delivery confirmation and de-duplication downstream.
     properties.recordId = randomUUID();
-    options.sink.record({ name, time: new Date().toISOString(), properties: compact(properties), measurements });
+    const time = new Date().toISOString();
+    // Every field escaped and capped, whoever built it (empty ones left out); then the whole record held to its maximum.
+    const record: Record<string, string> = {};
+    let bound = 0;
+    for (const key in properties) {
+      const value = properties[key];
+      if (value === undefined || value === '') continue;
+      const safe = clientText(value, FIELD_CAPS[key] ?? DEFAULT_CAP);
+      record[key] = safe;
+      bound += key.length + safe.length;
+    }
+    // Cheap bound first (a character is at most 3 bytes in UTF-8, 2 in JSON once controls are escaped): most records never need measuring.
+    if (3 * bound + 1024 > MAX_RECORD_BYTES) fitRecord(name, time, record, measurements);
+    try {
+      options.sink.record({ name, time, properties: record, measurements });
+    } catch (error) {
+      report(`audit: the sink refused an event (${clientText((error as Error | undefined)?.message, 200)}): ${JSON.stringify({ time, event: name, ...record })}`);
+    }
+  };
+  /** Builds and emits an event; if building throws, emits the minimal fallback instead: never zero events, never a throw. */
+  const emitSafely = (name: AuditEvent['name'], kind: 'toolCall' | 'rejected', facts: AnyFacts, build: () => [Record<string, string | undefined>, Record<string, number>]) => {
+    try {
+      emit(name, ...build());
+    } catch (error) {
+      report(`audit: could not build the ${name} event (${clientText((error as Error | undefined)?.message, 200)}); recording a minimal one`);
+      try {
+        emit(name, fallbackProperties(facts, kind, error), {});
+      } catch (fallbackError) {
+        report(`audit: failed to record event: ${clientText((fallbackError as Error | undefined)?.message, 200)}`);
+      }
+    }
   };
   /** The fingerprint key, or `unavailable` when it failed or a flush deadline stopped the wait. */
   function keyOrGiveUp(): Promise<string | typeof KEY_UNAVAILABLE> {
@@ -139,45 +281,52 @@ export function createAuditor(options: AuditorOptions): Auditor {
 
   return {
     toolCall(facts) {
-      const emitToolCall = (key: string | undefined | typeof KEY_UNAVAILABLE) => {
-        const details = facts.details ?? {};
-        emit(
-          AuditEventName.toolCall,
-          requestProperties(facts, {
-            tool: facts.tool,
-            toolset: facts.toolset,
-            readOnly: facts.readOnly === undefined ? undefined : String(facts.readOnly),
-            outcome: facts.outcome,
-            errorClass: details.errorClass,
-            jsonRpcId: String(facts.jsonRpcId),
-            target: details.target,
-            upstreamRequestId: details.upstreamRequestId,
-            truncated: details.truncated === undefined ? undefined : String(details.truncated),
-            resultType: details.resultType,
-            queryText: details.queryText === undefined ? undefined : capped(details.queryText, MAX_QUERY_TEXT),
-            arguments: summarizeArguments(facts.arguments, facts.sensitiveArguments, fingerprinterFor(key === KEY_UNAVAILABLE ? undefined : key)),
-            fingerprint: key === KEY_UNAVAILABLE ? 'unavailable' : undefined,
-          }),
-          measurementsOf(facts),
-        );
-      };
+      const emitToolCall = (key: string | undefined | typeof KEY_UNAVAILABLE) =>
+        emitSafely(AuditEventName.toolCall, 'toolCall', facts, () => {
+          const details = facts.details ?? {};
+          const fingerprint = fingerprinterFor(key === KEY_UNAVAILABLE ? undefined : key);
+          const properties = requestProperties(
+            facts,
+            {
+              tool: clientField(facts.tool, 'tool', fingerprint),
+              toolset: facts.toolset,
+              readOnly: facts.readOnly === undefined ? undefined : String(facts.readOnly),
+              outcome: facts.outcome,
+              errorClass: details.errorClass,
+              jsonRpcId: clientField(facts.jsonRpcId, 'jsonRpcId', fingerprint),
+              target: clientField(details.target, 'target', fingerprint),
+              upstreamRequestId: clientField(details.upstreamRequestId, 'upstreamRequestId', fingerprint),
+              truncated: details.truncated === undefined ? undefined : String(details.truncated),
+              resultType: details.resultType,
+              queryText: clientField(details.queryText, 'queryText', fingerprint),
+              arguments: summarizeArguments(facts.arguments, facts.sensitiveArguments ?? [], fingerprint),
+              fingerprint: key === KEY_UNAVAILABLE ? 'unavailable' : undefined,
+              auditError: facts.auditError,
+            },
+            fingerprint,
+          );
+          return [properties, measurementsOf(facts)];
+        });
       // Without a fingerprint key there is nothing to wait for: record at once.
       if (!options.fingerprintKey) return emitToolCall(undefined);
       track(keyOrGiveUp().then(emitToolCall));
     },
     rejected(facts) {
-      emit(
-        AuditEventName.requestRejected,
-        requestProperties(facts, {
-          outcome: facts.outcome,
-          errorClass: facts.reason,
-          httpMethod: facts.httpMethod,
-          path: facts.path,
-          origin: facts.origin?.slice(0, 256),
-          statusCode: String(facts.status),
-        }),
+      emitSafely(AuditEventName.requestRejected, 'rejected', facts, () => [
+        requestProperties(
+          facts,
+          {
+            outcome: facts.outcome,
+            errorClass: clientField(facts.reason, 'errorClass', undefined),
+            httpMethod: clientField(facts.httpMethod, 'httpMethod', undefined),
+            path: clientField(facts.path, 'path', undefined),
+            origin: clientField(facts.origin, 'origin', undefined),
+            statusCode: String(facts.status),
+          },
+          undefined,
+        ),
         {},
-      );
+      ]);
     },
     async flush(deadline) {
       const giveUp =

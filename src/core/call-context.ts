@@ -4,8 +4,10 @@ import type { Cancellation, JsonRpcId } from './inflight.ts';
 /** What our edge knows about one HTTP request, handed to the SDK server built for it. */
 export interface CallContext {
   caller: CallerIdentity;
-  /** Our correlation id for this HTTP request (also in the audit event and `x-request-id`). */
+  /** Our own unique id for this HTTP request (also in the audit event and `x-request-id`); never client-chosen. */
   requestId: string;
+  /** The client's W3C trace id from a valid `traceparent`, for correlation only. */
+  traceId?: string | undefined;
   userAgent: string | undefined;
   /** The MCP revision the request was sent under (header, or the 2025-03-26 default). */
   protocolVersion: string;

@@ -177,12 +177,30 @@ test('malformed requests are refused with JSON-RPC errors and audited, whoever a
   );
 });
 
-test('a traceparent header becomes the request id, joining the caller trace', async () => {
-  const { send } = setup();
+test('the request id is always our own; a valid traceparent is kept apart as traceId', async () => {
+  const { send, audit } = setup();
   const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-  const { json, response } = await send(mcpPost(rpc('tools/call', { name: 'server_info_get' }), { traceparent: `00-${traceId}-00f067aa0ba902b7-01` }));
-  assert.equal(json.result.structuredContent.requestId, traceId);
-  assert.equal(response.headers.get('x-request-id'), traceId);
+  const requestIds = new Set<string>();
+  // The same traceparent on every request (as a client reusing its trace does): ids stay unique.
+  for (let i = 0; i < 5; i++) {
+    const { json, response } = await send(mcpPost(rpc('tools/call', { name: 'server_info_get' }, i), { traceparent: `00-${traceId}-00f067aa0ba902b7-01` }));
+    const requestId = json.result.structuredContent.requestId;
+    assert.match(requestId, /^[0-9a-f]{32}$/);
+    assert.notEqual(requestId, traceId);
+    assert.equal(response.headers.get('x-request-id'), requestId);
+    requestIds.add(requestId);
+  }
+  assert.equal(requestIds.size, 5);
+  // Invalid trace contexts are not kept: all-zero ids, version ff, upper case, junk, a newline.
+  for (const traceparent of [`00-${'0'.repeat(32)}-00f067aa0ba902b7-01`, `00-${traceId}-${'0'.repeat(16)}-01`, `ff-${traceId}-00f067aa0ba902b7-01`, `00-${traceId.toUpperCase()}-00f067aa0ba902b7-01`, 'x'.repeat(5000)]) {
+    await send(mcpPost(rpc('tools/call', { name: 'server_info_get' }, 'invalid'), { traceparent }));
+  }
+  // A rejected request keeps the trace id too.
+  await send(mcpPost('{', { traceparent: `00-${traceId}-00f067aa0ba902b7-01` }));
+  const events = await audit();
+  assert.equal(events.length, 11);
+  assert.deepEqual(events.map((e) => e.properties.traceId), [...Array(5).fill(traceId), ...Array(5).fill(undefined), traceId]);
+  assert.equal(new Set(events.map((e) => e.properties.requestId)).size, 11, 'every record has its own request id');
 });
 
 test('easyAuth mode: requests without the platform principal are 401; the principal reaches tools', async () => {

@@ -5,6 +5,7 @@ import type { Auditor, RejectionFacts } from '../audit/auditor.ts';
 import { jsonNestingDepth, readBodyWithLimit } from './body.ts';
 import type { CallContext } from './call-context.ts';
 import { callerFromRequest, type CallerIdentity } from './caller.ts';
+import type { Drain } from './drain.ts';
 import { JSON_HEADERS, jsonRpcErrorResponse, withHeaders } from './http.ts';
 import type { InflightRegistry, JsonRpcId } from './inflight.ts';
 import { serveLegacyRequest } from './legacy.ts';
@@ -25,6 +26,8 @@ export interface McpHandlerOptions {
   inflight: InflightRegistry;
   auditor: Auditor;
   server: { name: string; version: string };
+  /** The instance's shutdown: once it begins, new requests get 503 and every answer `Connection: close`. */
+  drain?: Drain;
 }
 
 export type FetchHandler = (request: Request) => Promise<Response>;
@@ -32,12 +35,21 @@ export type FetchHandler = (request: Request) => Promise<Response>;
 /** Far beyond any MCP message (a tool call with nested arguments is under 20), far below a stack overflow. */
 export const MAX_JSON_DEPTH = 64;
 
-const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
+/** How soon a client refused by a shutting-down instance should retry (the platform routes it to another). */
+export const SHUTDOWN_RETRY_AFTER_SECONDS = 1;
+const CLOSE = { connection: 'close' } as const;
 
-/** The W3C trace id when the caller sent one (so our audit joins its trace), else a fresh one. */
-function requestIdFor(request: Request): string {
+const TRACEPARENT = /^([\da-f]{2})-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/;
+
+/**
+ * The caller's W3C trace id, when it sent a valid `traceparent` (lower-case
+ * hex, version not ff, trace and parent ids not all zeros): a correlation
+ * field only. It never keys anything: every request gets our own `requestId`.
+ */
+function traceIdFor(request: Request): string | undefined {
   const match = TRACEPARENT.exec(request.headers.get('traceparent') ?? '');
-  return match?.[1] && !/^0+$/.test(match[1]) ? match[1] : randomUUID().replaceAll('-', '');
+  if (!match || match[1] === 'ff' || /^0+$/.test(match[2] ?? '') || /^0+$/.test(match[3] ?? '')) return undefined;
+  return match[2];
 }
 
 /** `notifications/cancelled` messages in a body, as the ids they name. */
@@ -62,8 +74,9 @@ function cancelledIds(body: unknown): JsonRpcId[] {
  * Functions, the Node host) only convert to and from it.
  */
 export function createMcpHandler(options: McpHandlerOptions): FetchHandler {
-  const { auditor, inflight } = options;
+  const { auditor, inflight, drain } = options;
   const health = JSON.stringify({ status: 'ok', name: options.server.name, version: options.server.version });
+  const draining = JSON.stringify({ status: 'shutting_down', name: options.server.name, version: options.server.version });
   // The SDK hands its factory the request it was given; this is how the factory finds our context for it.
   const contexts = new WeakMap<Request, CallContext>();
   const modern = createSdkHandler(
@@ -85,11 +98,22 @@ export function createMcpHandler(options: McpHandlerOptions): FetchHandler {
   return async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname === HEALTH_PATH && (request.method === 'GET' || request.method === 'HEAD')) {
+      // A shutting-down instance reports itself unhealthy, so probes and load balancers stop sending to it.
+      if (drain?.draining) {
+        return new Response(request.method === 'HEAD' ? null : draining, {
+          status: 503,
+          headers: { ...JSON_HEADERS, 'cache-control': 'no-store', 'retry-after': String(SHUTDOWN_RETRY_AFTER_SECONDS), ...CLOSE },
+        });
+      }
       return new Response(request.method === 'HEAD' ? null : health, { headers: { ...JSON_HEADERS, 'cache-control': 'no-store' } });
     }
-    if (url.pathname !== MCP_PATH) return jsonRpcErrorResponse(404, ErrorCode.ServerError, `Not found. The MCP endpoint is ${MCP_PATH}.`);
+    if (url.pathname !== MCP_PATH) {
+      return jsonRpcErrorResponse(404, ErrorCode.ServerError, `Not found. The MCP endpoint is ${MCP_PATH}.`, drain?.draining ? CLOSE : {});
+    }
 
-    const requestId = requestIdFor(request);
+    // Always ours and fresh: a client-chosen id could collide with or impersonate other records.
+    const requestId = randomUUID().replaceAll('-', '');
+    const traceId = traceIdFor(request);
     const origin = request.headers.get('origin');
     const originAllowed = isOriginAllowed(origin, options.allowedOrigins);
     const answerHeaders = { ...(originAllowed ? corsHeaders(origin) : {}), 'x-request-id': requestId };
@@ -99,6 +123,7 @@ export function createMcpHandler(options: McpHandlerOptions): FetchHandler {
     const audit = (status: number, facts: Pick<RejectionFacts, 'reason' | 'outcome'>) =>
       auditor.rejected({
         requestId,
+        traceId,
         userAgent,
         protocolVersion: headerVersion ?? undefined,
         status,
@@ -118,6 +143,15 @@ export function createMcpHandler(options: McpHandlerOptions): FetchHandler {
         reason: 'origin_not_allowed',
         outcome: 'denied',
       });
+    }
+    if (drain?.draining) {
+      // Nothing new starts on an instance that is shutting down; a refused call is audited like any refusal.
+      if (request.method === 'POST') caller = callerFromRequest(request, options.authMode);
+      const status = 503;
+      const message = 'Service Unavailable: this server instance is shutting down. Retry the request; another instance will serve it.';
+      const headers = { 'retry-after': String(SHUTDOWN_RETRY_AFTER_SECONDS), ...CLOSE };
+      if (request.method !== 'POST') return jsonRpcErrorResponse(status, ErrorCode.ServerError, message, { ...answerHeaders, ...headers });
+      return reject(status, ErrorCode.ServerError, message, { reason: 'shutting_down', outcome: 'error' }, headers);
     }
     if (request.method === 'OPTIONS' && origin) {
       return new Response(null, { status: 204, headers: preflightHeaders(origin, request.headers.get('access-control-request-headers')) });
@@ -159,6 +193,7 @@ export function createMcpHandler(options: McpHandlerOptions): FetchHandler {
     const call: CallContext = {
       caller: admitted,
       requestId,
+      traceId,
       userAgent,
       protocolVersion: headerVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
       // Lazy: creating a request's AbortSignal costs more than the rest of a no-I/O call.
@@ -178,6 +213,7 @@ export function createMcpHandler(options: McpHandlerOptions): FetchHandler {
       response = await modern.fetch(request, { parsedBody: message });
     }
     if (response.status >= 400) audit(response.status, { reason: await rejectionReason(response), outcome: response.status === 401 || response.status === 403 ? 'denied' : 'error' });
-    return withHeaders(response, answerHeaders);
+    // Answers that end during a shutdown close their connection, so keep-alive clients reconnect elsewhere.
+    return withHeaders(response, drain?.draining ? { ...answerHeaders, ...CLOSE } : answerHeaders);
   };
 }

@@ -1,3 +1,4 @@
+import { CallAbortedError } from './abort.ts';
 import type { CallerIdentity } from './caller.ts';
 
 export type JsonRpcId = string | number;
@@ -42,7 +43,7 @@ export function createInflightRegistry() {
     return {
       get signal() {
         entry.controller ??= new AbortController();
-        if (entry.cancelled) entry.controller.abort(new Error('cancelled by the client'));
+        if (entry.cancelled) entry.controller.abort(new CallAbortedError('cancelled'));
         return entry.controller.signal;
       },
       release() {
@@ -61,7 +62,7 @@ export function createInflightRegistry() {
     if (list.length > 1) return 'ambiguous';
     const entry = list[0]!;
     entry.cancelled = true;
-    entry.controller?.abort(new Error('cancelled by the client'));
+    entry.controller?.abort(new CallAbortedError('cancelled'));
     return 'cancelled';
   }
 

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyKustoError, kustoErrorResult, type KustoErrorClass } from './errors.ts';
 import { InvalidIdentifierError } from './identifiers.ts';
-import { KustoCancelledError, KustoQueryRefusedError, KustoRequestError, toRequestError } from './request-error.ts';
+import { CallAbortedError } from '../core/abort.ts';
+import { KustoCancelledError, KustoCredentialError, KustoQueryRefusedError, KustoRequestError, toKustoError, toRequestError } from './request-error.ts';
 
 const CONTEXT = { target: 'kusto:https://help.kusto.windows.net/Samples', database: 'Samples', timeoutSeconds: 30, maxTimeoutSeconds: 180 };
 const textOf = (result: ReturnType<typeof kustoErrorResult>) => (result.content as Array<{ text: string }>)[0]?.text ?? '';
@@ -63,7 +64,7 @@ test('refusals, cancellations and bad identifiers have their own classes', () =>
   const timedOut = kustoErrorResult(new KustoCancelledError('id', 'timeout'), CONTEXT);
   assert.equal(timedOut.audit?.errorClass, 'timeout');
   assert.match(textOf(timedOut), /did not finish within 30 seconds and was cancelled on the cluster/);
-  assert.equal(kustoErrorResult(new KustoCancelledError('id', 'caller'), CONTEXT).audit?.errorClass, 'cancelled');
+  assert.equal(kustoErrorResult(new KustoCancelledError('id', 'cancelled'), CONTEXT).audit?.errorClass, 'cancelled');
   assert.equal(kustoErrorResult(new InvalidIdentifierError('table', "x']"), CONTEXT).audit?.errorClass, 'invalid_arguments');
   assert.equal(kustoErrorResult(new Error('boom'), CONTEXT).audit?.errorClass, 'upstream_error');
 });
@@ -107,4 +108,61 @@ test('the gateway error mapping reads OneApi bodies, plain text, throttling and 
   const network = toRequestError({ code: 'ECONNRESET', message: 'socket hang up' }, 'id');
   assert.deepEqual([network.status, network.code], [undefined, 'ECONNRESET']);
   assert.equal(classifyKustoError(network), 'unreachable');
+});
+
+const nextStepOf = (result: ReturnType<typeof kustoErrorResult>) => textOf(result).split('\n').find((line) => line.startsWith('Next step: '))?.slice(11) ?? '';
+
+test('client_disconnected: the client went away (not our deadline, not a cancel), with its own next step', () => {
+  const gone = kustoErrorResult(new KustoCancelledError('app.kusto_query;9', 'client_disconnected'), CONTEXT);
+  assert.equal(gone.audit?.errorClass, 'client_disconnected');
+  assert.equal(gone.audit?.upstreamRequestId, 'app.kusto_query;9');
+  assert.match(textOf(gone), /client disconnected before the query finished/);
+  assert.match(nextStepOf(gone), /keep the connection open/);
+  assert.doesNotMatch(textOf(gone), /did not finish within|timeoutSeconds/, 'not told as a timeout');
+  // Stopped while waiting for a backend slot: nothing was sent.
+  const beforeSend = kustoErrorResult(new CallAbortedError('client_disconnected'), CONTEXT);
+  assert.equal(beforeSend.audit?.errorClass, 'client_disconnected');
+  assert.match(textOf(beforeSend), /nothing ran on the cluster/);
+  assert.equal(kustoErrorResult(new CallAbortedError('cancelled'), CONTEXT).audit?.errorClass, 'cancelled');
+  // The three reasons are three classes.
+  assert.deepEqual(
+    (['timeout', 'client_disconnected', 'cancelled'] as const).map((reason) => kustoErrorResult(new KustoCancelledError('id', reason), CONTEXT).audit?.errorClass),
+    ['timeout', 'client_disconnected', 'cancelled'],
+  );
+});
+
+/** Errors shaped like @azure/identity's, as another copy of the module would throw them: recognised by name. */
+function identityError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+test('credential_unavailable: the managed identity got no token; never told as an unreachable cluster', () => {
+  const cases = [
+    identityError('CredentialUnavailableError', 'ManagedIdentityCredential: Authentication failed. Message Attempted to use managed identity, but the endpoint is not available.'),
+    identityError('AuthenticationError', 'ManagedIdentityCredential authentication failed. Status code: 500'),
+    identityError('AggregateAuthenticationError', 'ChainedTokenCredential authentication failed.'),
+  ];
+  for (const inner of cases) {
+    // As azure-kusto-data throws it: a KustoAuthenticationError with the identity error as `inner`, and no HTTP response.
+    const wrapped = Object.assign(new Error(inner.message), { name: 'KustoAuthenticationError', inner, tokenProviderName: 'TokenCredentialProvider' });
+    const mapped = toKustoError(wrapped, 'app.kusto_query;3');
+    assert.ok(mapped instanceof KustoCredentialError, `${inner.name} maps to a credential error`);
+    assert.equal(mapped.identityError, inner.name);
+    for (const error of [mapped, wrapped, inner, Object.assign(new Error('outer'), { cause: inner })]) {
+      const result = kustoErrorResult(error, CONTEXT);
+      assert.equal(result.audit?.errorClass, 'credential_unavailable', `${inner.name} as ${error.name}`);
+      assert.match(textOf(result), /could not get an access token from its managed identity/);
+      assert.match(nextStepOf(result), /operator must check the server's managed identity/);
+      assert.doesNotMatch(textOf(result), /reachable/i, 'does not suggest the cluster is unreachable');
+      assert.equal(result.audit?.upstreamRequestId, undefined, 'nothing was sent to the cluster');
+    }
+  }
+  // A network failure is still unreachable, and a wrapped network failure is not a credential failure.
+  const network = toKustoError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }, 'id');
+  assert.ok(network instanceof KustoRequestError);
+  assert.equal(kustoErrorResult(network, CONTEXT).audit?.errorClass, 'unreachable');
+  const metadataDown = toKustoError(Object.assign(new Error('x'), { name: 'KustoAuthenticationError', inner: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' } }), 'id');
+  assert.equal(kustoErrorResult(metadataDown, CONTEXT).audit?.errorClass, 'unreachable');
 });

@@ -1,7 +1,8 @@
+import { CallAbortedError } from '../core/abort.ts';
 import { BackendBusyError } from '../core/limiter.ts';
 import { toolError, type ToolResult } from '../tools/define-tool.ts';
 import { InvalidIdentifierError } from './identifiers.ts';
-import { KustoCancelledError, KustoQueryRefusedError, KustoRequestError } from './request-error.ts';
+import { identityErrorIn, KustoCancelledError, KustoCredentialError, KustoQueryRefusedError, KustoRequestError } from './request-error.ts';
 
 /**
  * Turns any Kusto failure into a tool result a model can act on: a class,
@@ -120,15 +121,35 @@ export function kustoErrorResult(error: unknown, context: ErrorContext): ToolRes
     return toolError({ ...base, message: error.refusal.reason, nextStep: error.refusal.nextStep, errorClass: 'query_refused' });
   }
   if (error instanceof KustoCancelledError) {
+    const messages = {
+      timeout: `The query did not finish within ${context.timeoutSeconds ?? '?'} seconds and was cancelled on the cluster.`,
+      client_disconnected: 'The client disconnected before the query finished, and the query was cancelled on the cluster.',
+      cancelled: 'The call was cancelled by the client, and the query was cancelled on the cluster.',
+    };
+    const nextSteps = {
+      timeout: narrow,
+      client_disconnected: 'Call again if the result is still needed, and keep the connection open until the answer (long queries send progress; let it extend the request timeout).',
+      cancelled: 'Run the query again if it is still needed.',
+    };
+    return toolError({ ...base, message: messages[error.reason], nextStep: nextSteps[error.reason], errorClass: error.reason, upstreamRequestId: error.clientRequestId || undefined });
+  }
+  if (error instanceof CallAbortedError) {
+    // Stopped before anything was sent (waiting for a backend slot).
     return toolError({
       ...base,
-      message:
-        error.reason === 'timeout'
-          ? `The query did not finish within ${context.timeoutSeconds ?? '?'} seconds and was cancelled on the cluster.`
-          : 'The call was cancelled by the client, and the query was cancelled on the cluster.',
-      nextStep: error.reason === 'timeout' ? narrow : 'Run the query again if it is still needed.',
-      errorClass: error.reason === 'timeout' ? 'timeout' : 'cancelled',
-      upstreamRequestId: error.clientRequestId || undefined,
+      message: error.kind === 'client_disconnected' ? 'The client disconnected before the query was sent; nothing ran on the cluster.' : 'The call was cancelled by the client before the query was sent; nothing ran on the cluster.',
+      nextStep: 'Call again if the result is still needed.',
+      errorClass: error.kind,
+    });
+  }
+  const identity = error instanceof KustoCredentialError ? error : identityErrorIn(error);
+  if (identity) {
+    return toolError({
+      ...base,
+      message: `The server could not get an access token from its managed identity, so nothing was sent to the cluster (${identity instanceof KustoCredentialError ? identity.identityError : identity.name}): ${firstLine(identity.message)}`,
+      nextStep:
+        "This is not a problem with the query or the cluster, and changing the query will not help. Retry in a minute (a passing outage of the identity endpoint clears by itself); if it keeps failing, an operator must check the server's managed identity configuration (identity enabled on the app, the configured client id).",
+      errorClass: 'credential_unavailable',
     });
   }
   if (!(error instanceof KustoRequestError)) {

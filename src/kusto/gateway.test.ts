@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { CallAbortedError } from '../core/abort.ts';
 import { createLimiter } from '../core/limiter.ts';
 import { CONFINEMENT_OPTIONS, createKustoGateway, KustoCancelledError, KustoQueryRefusedError, withDeadline } from './gateway.ts';
 
@@ -36,9 +37,24 @@ test("the caller's signal cancels at once, also when it was aborted before the c
   const controller = new AbortController();
   const pending = withDeadline(never(), 60_000, { clientRequestId: 'q4', signal: controller.signal }, () => cancels++);
   controller.abort();
-  await assert.rejects(pending, (error: unknown) => error instanceof KustoCancelledError && error.reason === 'caller');
+  await assert.rejects(pending, (error: unknown) => error instanceof KustoCancelledError && error.reason === 'cancelled');
   await assert.rejects(withDeadline(never(), 60_000, { clientRequestId: 'q5', signal: controller.signal }, () => cancels++), KustoCancelledError);
   assert.equal(cancels, 2);
+});
+
+test('the abort reason tells a client that went away from a cancel, and both from our deadline', async () => {
+  for (const kind of ['client_disconnected', 'cancelled'] as const) {
+    const controller = new AbortController();
+    const pending = withDeadline(never(), 50, { clientRequestId: 'q6', signal: controller.signal }, () => undefined);
+    controller.abort(new CallAbortedError(kind));
+    await assert.rejects(pending, (error: unknown) => error instanceof KustoCancelledError && error.reason === kind, kind);
+    await assert.rejects(withDeadline(never(), 50, { clientRequestId: 'q7', signal: controller.signal }, () => undefined), (error: unknown) => (error as KustoCancelledError).reason === kind);
+  }
+  // The deadline passing with a live signal is a timeout, whatever the signal later does.
+  const controller = new AbortController();
+  const late = withDeadline(never(), 30, { clientRequestId: 'q8', signal: controller.signal }, () => undefined);
+  await assert.rejects(late, (error: unknown) => (error as KustoCancelledError).reason === 'timeout');
+  controller.abort(new CallAbortedError('client_disconnected'));
 });
 
 test('the gateway refuses commands, directives and set statements before any I/O', async () => {

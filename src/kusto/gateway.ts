@@ -4,10 +4,11 @@ import type { KustoCluster } from './clusters.ts';
 import { cancelQuery, type ManagementCommand } from './commands.ts';
 import { parseKustoJson, parseV1, parseV2, type KustoTable, type QueryResult } from './frames.ts';
 import { checkUserQuery } from './read-only-check.ts';
-import { KustoCancelledError, KustoQueryRefusedError, KustoRequestError, toRequestError } from './request-error.ts';
+import { KustoCancelledError, KustoQueryRefusedError, KustoRequestError, toKustoError } from './request-error.ts';
 
+import { abortKind } from '../core/abort.ts';
 import type { Limiter } from '../core/limiter.ts';
-export { KustoCancelledError, KustoQueryRefusedError, KustoRequestError } from './request-error.ts';
+export { KustoCancelledError, KustoCredentialError, KustoQueryRefusedError, KustoRequestError } from './request-error.ts';
 
 /**
  * Talks to Kusto through `azure-kusto-data`, which supplies authentication
@@ -86,6 +87,8 @@ export interface KustoGatewayOptions {
   appName: string;
   /** The instance's cap on concurrent backend calls; every call but a `.cancel query` takes a slot. */
   limiter: Limiter;
+  /** Told of work that outlives its call (a `.cancel query`), so a shutdown can let it finish before the process exits. */
+  background?: (work: Promise<unknown>) => void;
 }
 
 interface Send {
@@ -160,13 +163,13 @@ export function createKustoGateway(options: KustoGatewayOptions): KustoGateway {
       return typeof body === 'string' ? parseKustoJson(body) : body;
     } catch (error) {
       if (error instanceof KustoCancelledError) throw error;
-      throw toRequestError(error, request.clientRequestId);
+      throw toKustoError(error, request.clientRequestId);
     }
   }
 
   /** Best effort: any principal may cancel the queries it started. */
   function cancel(request: CommonRequest): void {
-    void send({
+    const sent = send({
       kind: 'command',
       request: { cluster: request.cluster, database: request.database, clientRequestId: `${request.clientRequestId}.cancel` },
       text: cancelQuery(request.clientRequestId, 'MCP caller went away or timed out').text,
@@ -174,6 +177,7 @@ export function createKustoGateway(options: KustoGatewayOptions): KustoGateway {
       options: {},
       cancellable: false,
     }).catch(() => undefined);
+    options.background?.(sent);
   }
 
   return {
@@ -208,7 +212,8 @@ export function createKustoGateway(options: KustoGatewayOptions): KustoGateway {
 /**
  * Resolves with `work`, unless the caller's signal aborts or the deadline
  * passes first: then `onCancel` runs once and it rejects with
- * KustoCancelledError. The deadline is a timer of our own, cleared when the
+ * KustoCancelledError, whose reason tells our deadline (`timeout`) from the
+ * client going away (`client_disconnected`) or cancelling (`cancelled`). The deadline is a timer of our own, cleared when the
  * call settles (`AbortSignal.timeout` combined with `AbortSignal.any` can fire
  * late under load: nodejs/node#57736).
  */
@@ -217,7 +222,7 @@ export function withDeadline<T>(work: Promise<T>, timeoutMs: number, request: { 
   if (signal?.aborted) {
     work.catch(() => undefined);
     onCancel();
-    return Promise.reject(new KustoCancelledError(clientRequestId, 'caller'));
+    return Promise.reject(new KustoCancelledError(clientRequestId, abortKind(signal.reason)));
   }
   return new Promise<T>((resolve, reject) => {
     let settled = false;
@@ -228,13 +233,14 @@ export function withDeadline<T>(work: Promise<T>, timeoutMs: number, request: { 
       signal?.removeEventListener('abort', onAbort);
       outcome();
     };
-    const stop = (reason: 'timeout' | 'caller') =>
+    const stop = (reason: KustoCancelledError['reason']) =>
       finish(() => {
         work.catch(() => undefined);
         onCancel();
         reject(new KustoCancelledError(clientRequestId, reason));
       });
-    const onAbort = () => stop('caller');
+    // The signal's reason says who stopped the call: the client going away, or a cancel (see core/abort.ts).
+    const onAbort = () => stop(abortKind(signal?.reason));
     const timer = setTimeout(() => stop('timeout'), timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
     work.then(

@@ -1,3 +1,4 @@
+import type { AbortKind } from '../core/abort.ts';
 import type { Refusal } from './read-only-check.ts';
 
 /**
@@ -37,11 +38,52 @@ export class KustoRequestError extends Error {
 export class KustoCancelledError extends Error {
   constructor(
     readonly clientRequestId: string,
-    readonly reason: 'timeout' | 'caller',
+    /** `timeout`: our own deadline passed; `client_disconnected`: the client went away; `cancelled`: the client cancelled the call. */
+    readonly reason: 'timeout' | AbortKind,
   ) {
-    super(reason === 'timeout' ? 'The query ran out of time and was cancelled.' : 'The query was cancelled because the caller went away.');
+    super(
+      reason === 'timeout'
+        ? 'The query ran out of time and was cancelled.'
+        : reason === 'client_disconnected'
+          ? 'The query was cancelled because the client disconnected.'
+          : 'The query was cancelled by the client.',
+    );
     this.name = 'KustoCancelledError';
   }
+}
+
+/**
+ * The server's own credential (its managed identity) could not get a token:
+ * nothing was sent to the cluster, and nothing about the query or the cluster
+ * is wrong. `identityError` is the name of the @azure/identity error.
+ */
+export class KustoCredentialError extends Error {
+  constructor(
+    message: string,
+    readonly clientRequestId: string,
+    readonly identityError: string,
+  ) {
+    super(message);
+    this.name = 'KustoCredentialError';
+  }
+}
+
+/**
+ * Errors of @azure/identity that mean "no token": matched by name, since the
+ * error may come from another copy of the module (bundled chunks, the Kusto
+ * SDK's own dependency).
+ */
+const IDENTITY_ERRORS = new Set(['CredentialUnavailableError', 'AuthenticationError', 'AggregateAuthenticationError', 'AuthenticationRequiredError']);
+
+/** The @azure/identity error in `error` or what it wraps (`inner`, `cause`, an aggregate's `errors`), if any. */
+export function identityErrorIn(error: unknown): Error | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current !== null && typeof current === 'object'; depth++) {
+    const candidate = current as { name?: unknown; inner?: unknown; cause?: unknown };
+    if (typeof candidate.name === 'string' && IDENTITY_ERRORS.has(candidate.name)) return current as Error;
+    current = candidate.inner ?? candidate.cause;
+  }
+  return undefined;
 }
 
 /** User text the read-only check refused; nothing was sent. */
@@ -93,6 +135,18 @@ function plainTextError(status: number, body: string, clientRequestId: string, r
   const code = /^([A-Za-z][A-Za-z0-9_]*): /.exec(message)?.[1] ?? `HTTP${status}`;
   const activityId = /ActivityId='([^']*)'/.exec(details)?.[1];
   return new KustoRequestError(status, code, message, clientRequestId, { ...(activityId && { activityId }), ...(retryAfterSeconds !== undefined && { retryAfterSeconds }) });
+}
+
+/**
+ * A failure of the SDK call as a value errors.ts can classify: a token the
+ * managed identity could not get (the SDK's KustoAuthenticationError around
+ * an @azure/identity error) as a KustoCredentialError, anything else as a
+ * KustoRequestError (toRequestError).
+ */
+export function toKustoError(error: unknown, clientRequestId: string): KustoRequestError | KustoCredentialError {
+  const identity = identityErrorIn(error);
+  if (identity) return new KustoCredentialError(identity.message, clientRequestId, identity.name);
+  return toRequestError(error, clientRequestId);
 }
 
 /** Any failure of the SDK call (AxiosError, ThrottlingError with `inner`, network error) as a KustoRequestError. */

@@ -15,9 +15,15 @@ export interface KustoServices {
   newRequestId(purpose: string): string;
 }
 
-export function createKustoServices(settings: KustoSettings, credential: CredentialProvider, appName: string, limiter: Limiter): KustoServices {
+export function createKustoServices(
+  settings: KustoSettings,
+  credential: CredentialProvider,
+  appName: string,
+  limiter: Limiter,
+  background?: (work: Promise<unknown>) => void,
+): KustoServices {
   const newRequestId = (purpose: string) => `${appName}.${purpose};${randomUUID()}`;
-  const gateway = createKustoGateway({ credential, clusters: settings.clusters, appName, limiter });
+  const gateway = createKustoGateway({ credential, clusters: settings.clusters, appName, limiter, ...(background && { background }) });
   return {
     settings,
     gateway,

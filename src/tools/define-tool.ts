@@ -70,8 +70,10 @@ export interface ToolContext {
    * the tool named them. Client input: validate it (`acceptedContent`).
    */
   inputResponses: Readonly<Record<string, unknown>> | undefined;
-  /** Correlation id of this HTTP request (also in the audit event). */
+  /** Our own unique id of this HTTP request (also in the audit event). */
   requestId: string;
+  /** The client's W3C trace id (from `traceparent`), when it sent one: pass it on for correlation. */
+  traceId?: string | undefined;
   protocolVersion: string;
   services: ToolServices;
   server: ServerFacts;

@@ -23,7 +23,6 @@ before(async () => {
   server = await startServerProcess({
     ...emulator.env(),
     AUDIT_FINGERPRINT_SECRET_NAME: FINGERPRINT_SECRET,
-    AUDIT_DISK_RETRY: 'false',
   });
   const client = await connectClient(server.mcpUrl);
   for (let i = 0; i < CALLS; i++) {

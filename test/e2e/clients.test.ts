@@ -62,7 +62,6 @@ for (const host of HOSTS) {
       server = await host.start({
         ...emulator.env(),
         KUSTO_CLUSTERS: `help=${emulator.origin('help.kusto.localhost')}/Samples`,
-        AUDIT_DISK_RETRY: 'false',
       });
     });
     after(async () => {

@@ -19,7 +19,6 @@ before(async () => {
     KUSTO_CLUSTERS: `help=${emulator.origin('help.kusto.localhost')}/Samples,logs=${emulator.origin('logs.kusto.localhost')}`,
     KUSTO_MAX_ROWS: '500',
     KUSTO_MAX_TIMEOUT_SECONDS: '30',
-    AUDIT_DISK_RETRY: 'false',
   });
   client = await connectClient(server.mcpUrl);
 });
@@ -284,7 +283,8 @@ test('the audit event carries cluster, database, query text, rows and truncation
   const event = find();
   assert.ok(event, 'audit event delivered');
   assert.equal(event.properties.target, `kusto:${emulator.origin('help.kusto.localhost')}/Samples`);
-  assert.match(event.properties.queryText ?? '', /declare query_parameters\(s:string\);\nStormEvents \| where State != s \| take 2/);
+  // Line breaks are escaped like every control character of client text (docs/audit.md).
+  assert.match(event.properties.queryText ?? '', /declare query_parameters\(s:string\);\\nStormEvents \| where State != s \| take 2/);
   assert.equal(event.properties.truncated, 'true');
   assert.match(event.properties.upstreamRequestId ?? '', /^azure-mcp-functions\.kusto_query;/);
   assert.equal(typeof event.measurements.resultRows, 'number');
@@ -322,6 +322,11 @@ test('when the MCP client goes away mid-query, the query is cancelled on the clu
   assert.equal(kusto.cancellations[0]?.clientRequestId, running);
   assert.equal(kusto.cancellations[0]?.wasRunning, true);
   assert.deepEqual(kusto.runningQueries(), []);
+  // Audited as the client going away: not a timeout (our deadline was 30 s away), not a cancel.
+  type Event = { name: string; properties: Record<string, string> };
+  const find = () => emulator.appInsights.envelopes().map((e) => e.data?.baseData as Event).find((e) => e?.name === 'mcp.tool.call' && e.properties.upstreamRequestId === running);
+  for (let waited = 0; !find() && waited < 15_000; waited += 250) await new Promise((resolve) => setTimeout(resolve, 250));
+  assert.equal(find()?.properties.errorClass, 'client_disconnected');
 });
 
 test('the byte budget cuts rows and says so', async () => {

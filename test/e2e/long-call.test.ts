@@ -23,7 +23,6 @@ before(async () => {
   server = await startServerProcess({
     ...emulator.env(),
     KUSTO_CLUSTERS: `help=${emulator.origin('help.kusto.localhost')}/Samples`,
-    AUDIT_DISK_RETRY: 'false',
   });
 });
 beforeEach(() => kusto.reset());

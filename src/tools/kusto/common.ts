@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clientText } from '../../audit/text.ts';
 import type { CallerIdentity } from '../../core/caller.ts';
 import { resolveCluster, type KustoCluster } from '../../kusto/clusters.ts';
 import { kustoErrorResult } from '../../kusto/errors.ts';
@@ -93,9 +94,9 @@ export async function withTarget(
 }
 
 /** Who and what, in `request_description`, so Kusto's own `.show queries` attributes the call. */
-export function requestDescription(tool: string, caller: CallerIdentity, requestId: string): string {
+export function requestDescription(tool: string, caller: CallerIdentity, requestId: string, traceId?: string): string {
   const who = caller.name ?? caller.objectId ?? `anonymous (${caller.authMode})`;
-  return `mcp tool=${tool} caller=${who} request=${requestId}`.slice(0, 500);
+  return clientText(`mcp tool=${tool} caller=${who} request=${requestId}${traceId ? ` trace=${traceId}` : ''}`, 500);
 }
 
 /** A small JSON result with the same data as text and structuredContent. */

@@ -6,7 +6,7 @@ import { KustoRequestError } from '../../kusto/request-error.ts';
 import { createSchemaCache } from '../../kusto/schema-cache.ts';
 import { scriptedGateway, table, type ScriptedGateway } from '../../kusto/scripted-gateway.test-support.ts';
 import type { ToolContext, ToolResult } from '../define-tool.ts';
-import type { KustoTarget } from './common.ts';
+import { requestDescription, type KustoTarget } from './common.ts';
 import { kustoQuery } from './query.ts';
 import { runReadOnlyQuery } from './run-query.ts';
 
@@ -144,4 +144,13 @@ test('kusto_query refuses commands, directives and set statements before calling
     assert.equal(result.audit?.errorClass, 'query_refused', query);
   }
   assert.equal(gateway.queries.length, 0);
+});
+
+test('request_description carries our request id and, apart, the client trace id; caller text is escaped', () => {
+  assert.equal(requestDescription('kusto_query', { authMode: 'functionKey' }, 'r1'), 'mcp tool=kusto_query caller=anonymous (functionKey) request=r1');
+  assert.equal(
+    requestDescription('kusto_query', { authMode: 'easyAuth', name: 'ada\n\u001b[31m' }, 'r1', '4bf92f3577b34da6a3ce929d0e0e4736'),
+    'mcp tool=kusto_query caller=ada\\n\\u001b[31m request=r1 trace=4bf92f3577b34da6a3ce929d0e0e4736',
+  );
+  assert.ok(requestDescription('kusto_query', { authMode: 'easyAuth', name: 'x'.repeat(10_000) }, 'r1').length <= 500);
 });

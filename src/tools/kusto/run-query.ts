@@ -83,7 +83,7 @@ export async function runReadOnlyQuery(target: KustoTarget, query: ReadOnlyQuery
     query_take_max_records: engineRecords,
     truncationmaxsize: ENGINE_MAX_BYTES,
     request_app_name: kusto.appName,
-    request_description: requestDescription(query.tool, ctx.caller, ctx.requestId),
+    request_description: requestDescription(query.tool, ctx.caller, ctx.requestId, ctx.traceId),
   };
   let result: QueryResult;
   ctx.progress(`query running on ${cluster.name}/${database} (time limit ${query.timeoutSeconds} s)`);
