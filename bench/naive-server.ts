@@ -1,3 +1,4 @@
+import { anonymousPrincipal } from '../src/auth/principal.ts';
 import { McpServer as McpServerV1 } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { WebStandardStreamableHTTPServerTransport as TransportV1 } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { createMcpHandler, McpServer as McpServerV2 } from '@modelcontextprotocol/server';
@@ -56,7 +57,7 @@ export function naiveV2Handler(tools: readonly ToolDefinition[], runTool: RunToo
 /** A fixed context for running each tool's real handler with no backend services. */
 function runWithFixedContext(tools: readonly ToolDefinition[]): RunTool {
   const base: Omit<ToolContext, 'protocolVersion'> = {
-    caller: { authMode: 'functionKey' },
+    caller: anonymousPrincipal('functionKey'),
     signal: new AbortController().signal,
     progress: () => undefined,
     inputResponses: undefined,

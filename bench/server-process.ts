@@ -46,7 +46,7 @@ export async function startServer(port: number, env: Record<string, string> = DE
   if (await accepts(port)) throw new Error(`port ${port} is already in use; stop what listens there or pick another port`);
   const started = performance.now();
   // Only PATH and what the caller passes: no Azure settings leak in from the shell.
-  const child = spawn(process.execPath, [SERVER_ENTRY], { env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'ignore'] });
+  const child = spawn(process.execPath, [SERVER_ENTRY], { env: { PATH: process.env.PATH ?? '', MCP_AUTH_MODE: 'none', ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'ignore'] });
   let listeningMs = NaN;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);

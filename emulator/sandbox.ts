@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import type { Emulator } from './server.ts';
+import type { EmulatorService } from './types.ts';
 import { createKustoService } from './kusto/service.ts';
 import { startEmulator } from './server.ts';
 
@@ -11,6 +14,32 @@ import { startEmulator } from './server.ts';
  */
 const SERVER_ENTRY = fileURLToPath(new URL('../dist/server.js', import.meta.url));
 export const SANDBOX_CLUSTER = 'sandbox';
+/** Where a running sandbox says how to reach it (for `npm run token`); removed when it stops. */
+export const SANDBOX_STATE = fileURLToPath(new URL('../.sandbox/state.json', import.meta.url));
+
+/**
+ * The sandbox's own helper, not an Azure service: `POST https://localhost:<port>/sandbox/token`
+ * mints an access token for the API from the emulated tenant (`npm run token` calls it), so
+ * `MCP_AUTH_MODE=entra npm start` can be tried without an interactive sign-in.
+ */
+function tokenMinter(emulator: () => Emulator): EmulatorService {
+  return {
+    name: 'sandbox',
+    hostPattern: 'localhost',
+    matches: (hostname) => hostname === 'localhost',
+    async handle(req) {
+      if (req.method !== 'POST' || new URL(req.url).pathname !== '/sandbox/token') return new Response('Not Found', { status: 404 });
+      const ask = (await req.json().catch(() => ({}))) as { roles?: string[]; scp?: string; app?: boolean; upn?: string };
+      const token = await emulator().entra.mintApiToken({
+        kind: ask.app ? 'app' : 'user',
+        ...(ask.roles?.length && { roles: ask.roles }),
+        ...(ask.scp && { scp: ask.scp }),
+        ...(ask.upn && { upn: ask.upn }),
+      });
+      return Response.json({ access_token: token, token_type: 'Bearer', expires_in: 3600 });
+    },
+  };
+}
 
 /** `EMULATOR_PORT`: a fixed port for the sandbox's emulator (default: any free one). */
 function emulatorPort(value: string | undefined): number | undefined {
@@ -22,7 +51,11 @@ function emulatorPort(value: string | undefined): number | undefined {
 
 export async function runSandbox(): Promise<void> {
   const kusto = createKustoService();
-  const emulator = await startEmulator({ services: [kusto], port: emulatorPort(process.env.EMULATOR_PORT) });
+  let started: Emulator | undefined;
+  const emulator = await startEmulator({ services: [kusto, tokenMinter(() => started as Emulator)], port: emulatorPort(process.env.EMULATOR_PORT) });
+  started = emulator;
+  const authMode = process.env.MCP_AUTH_MODE ?? 'none';
+  const publicUrl = `http://127.0.0.1:${process.env.PORT || 7071}/mcp`;
   const clusterUrl = emulator.origin(`${SANDBOX_CLUSTER}.kusto.localhost`);
   emulator.keyVault.setSecret('audit-fingerprint-key', randomBytes(32).toString('base64'));
   const databases = kusto.catalog.allDatabases().map((db) => db.name);
@@ -30,6 +63,9 @@ export async function runSandbox(): Promise<void> {
   const env = {
     ...process.env,
     ...emulator.env(),
+    // On loopback the sandbox admits any local caller unless asked for more (MCP_AUTH_MODE=entra: the emulated tenant).
+    MCP_AUTH_MODE: authMode,
+    ...(authMode === 'entra' && emulator.entra.settingsEnv(publicUrl)),
     KUSTO_CLUSTERS: `${SANDBOX_CLUSTER}=${clusterUrl}/Samples`,
     AUDIT_FINGERPRINT_SECRET_NAME: 'audit-fingerprint-key',
   };
@@ -41,12 +77,23 @@ export async function runSandbox(): Promise<void> {
       '  managed identity, Key Vault (audit fingerprint key), Application Insights (audit events print below), Entra',
       `Emulator: https://127.0.0.1:${emulator.port} (EMULATOR_PORT fixes the port); its CA: ${emulator.caPath} (EMULATOR_CA_DIR keeps it).`,
       ...(process.env.EMULATOR_PORT ? ['  The environment that points another process at it:', ...Object.entries(emulator.env()).map(([name, value]) => `    ${name}=${value}`)] : []),
+      ...(authMode === 'entra'
+        ? [
+            `MCP_AUTH_MODE=entra: tokens are validated against the emulated tenant ${emulator.entra.homeTenantId}; protected resource metadata at`,
+            `  http://127.0.0.1:${process.env.PORT || 7071}/.well-known/oauth-protected-resource/mcp. Get a test token in another terminal:`,
+            '    npm run token                         a user with the delegated scope user_impersonation',
+            '    npm run token -- --role toolset.kusto a user with an app role (repeat --role; --app for an app-only token)',
+            '  and send it as "Authorization: Bearer <token>" (MCP Inspector: Authentication > Bearer Token).',
+          ]
+        : ['MCP_AUTH_MODE=none: any local caller is admitted (loopback only). MCP_AUTH_MODE=entra npm start tries the Entra sign-in path.']),
       'To use real Azure instead, set KUSTO_CLUSTERS (and optionally KEY_VAULT_URL, APPLICATIONINSIGHTS_CONNECTION_STRING)',
       'after `az login`, then run npm start again. See README.md > Configuration.',
       '',
     ].join('\n'),
   );
 
+  await mkdir(new URL('../.sandbox/', import.meta.url), { recursive: true });
+  await writeFile(SANDBOX_STATE, JSON.stringify({ emulatorPort: emulator.port, caPath: emulator.caPath }));
   const server = spawn(process.execPath, [SERVER_ENTRY], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   let printed = 0;
   const printAudit = () => {
@@ -65,6 +112,7 @@ export async function runSandbox(): Promise<void> {
   const code = await new Promise<number>((resolve) => server.on('exit', (exitCode) => resolve(exitCode ?? 1)));
   clearInterval(timer);
   printAudit();
+  await rm(SANDBOX_STATE, { force: true });
   await emulator.close();
   process.exitCode = code;
 }

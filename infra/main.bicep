@@ -65,18 +65,31 @@ param alwaysReadyInstanceCount int = 0
 // ---------------------------------------------------------------------------
 // Server settings (src/config.ts; README "Configuration")
 
-@description('MCP_AUTH_MODE. functionKey: clients send a Functions key (x-functions-key). easyAuth: App Service authentication (Microsoft Entra) admits signed-in callers; needs an Entra app (createEntraApp or entraAppClientId).')
+@description('MCP_AUTH_MODE. entra (recommended): the server validates Entra access tokens itself and serves protected resource metadata; needs an Entra app (createEntraApp or entraAppClientId). functionKey: clients send a Functions key (x-functions-key). easyAuth: App Service authentication (Microsoft Entra) admits signed-in callers; needs an Entra app. (none exists for loopback only and is refused on Azure.)')
 @allowed([
+  'entra'
   'functionKey'
   'easyAuth'
 ])
 param authMode string = 'functionKey'
+
+@description('ENTRA_ACCEPT_V1_TOKENS (entra mode): also accept v1 access tokens (issuer sts.windows.net).')
+param acceptV1Tokens bool = false
+
+@description('ENTRA_APP_ROLE (entra mode): the app role app-only callers (client credentials) need; empty refuses app-only callers.')
+param entraAppRole string = ''
+
+@description('MCP_ALLOW_ANONYMOUS_TOOLS_LIST (entra mode): answer tools/list without a token, for gateways that register tools before sign-in; tools/call still needs one.')
+param allowAnonymousToolsList bool = false
 
 @description('MCP_READ_ONLY: expose only tools annotated read-only.')
 param readOnly bool = true
 
 @description('MCP_TOOLSETS: toolsets to enable (server, kusto); empty for each toolset\'s default.')
 param toolsets array = []
+
+@description('MCP_TOOLSET_GRANTS (entra and easyAuth modes; the app refuses to start with it in others): who may use which toolset, <toolset>=role:<app role>|scope:<scope>|group:<group object id>;… (SECURITY.md). Empty for the defaults: the app role toolset.<id> grants the read-only tools of <id>, and any signed-in caller gets the read-only tools of every toolset; tools that can make changes need a rule.')
+param toolsetGrants string = ''
 
 @description('MCP_ALLOWED_ORIGINS: extra browser origins allowed to call /mcp (exact origins, no *).')
 param allowedOrigins array = []
@@ -90,6 +103,16 @@ param maxBodyBytes int = 1048576
 @minValue(1)
 @maxValue(10)
 param progressIntervalSeconds int = 5
+
+@description('MCP_RATE_LIMIT_PER_MINUTE: tool calls a minute per caller, per instance (token bucket); 0 turns the limit off. functionKey callers share one bucket.')
+@minValue(0)
+@maxValue(100000)
+param rateLimitPerMinute int = 120
+
+@description('MCP_RATE_LIMIT_BURST: tool calls a caller may make at once before the per-minute rate applies.')
+@minValue(1)
+@maxValue(10000)
+param rateLimitBurst int = 30
 
 @description('MCP_MAX_BACKEND_CALLS: backend (Kusto) calls one instance runs at once; bounds its memory. Keep httpPerInstanceConcurrency at or below it.')
 @minValue(1)
@@ -141,6 +164,19 @@ param kustoMaxTimeoutSeconds int = 180
 @minValue(1)
 @maxValue(86400)
 param kustoSchemaCacheSeconds int = 600
+
+@description('KUSTO_IDENTITY: who Kusto sees. managedIdentity: the app\'s identity (grant it Viewer, kustoViewerDatabases). onBehalfOf: the signed-in user through the secretless on-behalf-of exchange, so users\' own database roles apply; needs authMode entra, an Entra app (createEntraApp or entraAppClientId) and admin consent for its Azure Data Explorer delegated permission (docs/deploy.md).')
+@allowed([
+  'managedIdentity'
+  'onBehalfOf'
+])
+param kustoIdentity string = 'managedIdentity'
+
+@description('ENTRA_API_CLIENT_SECRET_NAME: on-behalf-of fallback, the name (not value) of a Key Vault secret holding a client secret of the Entra app; empty (recommended) for the secretless federated credential of the managed identity.')
+param entraApiClientSecretName string = ''
+
+@description('ENTRA_API_CERTIFICATE_SECRET_NAME: on-behalf-of fallback, the name of a Key Vault secret holding the Entra app\'s certificate as PEM (private key and certificate); empty for the federated credential.')
+param entraApiCertificateSecretName string = ''
 
 @description('AUDIT_FINGERPRINT_SECRET_NAME: name (not value) of the Key Vault secret keying audit fingerprints; empty for none. Create the secret first (docs/deploy.md).')
 param auditFingerprintSecretName string = ''
@@ -392,6 +428,8 @@ var coreSettings = {
   MCP_READ_ONLY: readOnly ? 'true' : 'false'
   MCP_MAX_BODY_BYTES: string(maxBodyBytes)
   MCP_PROGRESS_INTERVAL_SECONDS: string(progressIntervalSeconds)
+  MCP_RATE_LIMIT_PER_MINUTE: string(rateLimitPerMinute)
+  MCP_RATE_LIMIT_BURST: string(rateLimitBurst)
   MCP_MAX_BACKEND_CALLS: string(maxBackendCalls)
   MCP_BACKEND_QUEUE: string(backendQueue)
   MCP_BACKEND_QUEUE_WAIT_SECONDS: string(backendQueueWaitSeconds)
@@ -401,6 +439,7 @@ var coreSettings = {
   KUSTO_DEFAULT_TIMEOUT_SECONDS: string(kustoDefaultTimeoutSeconds)
   KUSTO_MAX_TIMEOUT_SECONDS: string(kustoMaxTimeoutSeconds)
   KUSTO_SCHEMA_CACHE_SECONDS: string(kustoSchemaCacheSeconds)
+  KUSTO_IDENTITY: kustoIdentity
   AUDIT_SDK_STATS: auditSdkStats ? 'true' : 'false'
   SECRET_CACHE_TTL_SECONDS: string(secretCacheTtlSeconds)
 }
@@ -409,10 +448,26 @@ var coreSettings = {
 // (an empty secret name or origin list is not a valid value).
 var optionalSettings = {
   MCP_TOOLSETS: join(toolsets, ',')
+  MCP_TOOLSET_GRANTS: toolsetGrants
   MCP_ALLOWED_ORIGINS: join(allowedOrigins, ',')
   KUSTO_CLUSTERS: kustoClusters
   KUSTO_DEFAULT_CLUSTER: kustoDefaultCluster
   AUDIT_FINGERPRINT_SECRET_NAME: auditFingerprintSecretName
+  // Entra mode: the API the tokens are for, this tenant, and the public URL clients are told about.
+  // On-behalf-of also needs them: the tenant and app of the exchange.
+  ENTRA_TENANT_ID: authMode == 'entra' || kustoIdentity == 'onBehalfOf' ? tenant().tenantId : ''
+  ENTRA_API_CLIENT_ID: authMode == 'entra' || kustoIdentity == 'onBehalfOf' ? resolvedEntraClientId : ''
+  ENTRA_API_CLIENT_SECRET_NAME: kustoIdentity == 'onBehalfOf' ? entraApiClientSecretName : ''
+  ENTRA_API_CERTIFICATE_SECRET_NAME: kustoIdentity == 'onBehalfOf' ? entraApiCertificateSecretName : ''
+  MCP_PUBLIC_URL: authMode == 'entra' ? 'https://${predictedHostName}/mcp' : ''
+  AZURE_AUTHORITY_HOST: authMode == 'entra' ? environment().authentication.loginEndpoint : ''
+  ENTRA_ACCEPT_V1_TOKENS: authMode == 'entra' && acceptV1Tokens ? 'true' : ''
+  ENTRA_APP_ROLE: authMode == 'entra' ? entraAppRole : ''
+  MCP_ALLOW_ANONYMOUS_TOOLS_LIST: authMode == 'entra' && allowAnonymousToolsList ? 'true' : ''
+  // The code's defaults (api://<client-id>, user_impersonation, 60 s) match the app the template creates.
+  ENTRA_API_IDENTIFIER_URI: ''
+  ENTRA_REQUIRED_SCOPE: ''
+  ENTRA_CLOCK_SKEW_SECONDS: ''
 }
 
 module functionApp 'modules/function-app.bicep' = {

@@ -27,9 +27,13 @@ param alwaysReadyInstanceCount = int(readEnvironmentVariable('FLEX_ALWAYS_READY_
 param authMode = readEnvironmentVariable('MCP_AUTH_MODE', 'functionKey')
 param readOnly = bool(readEnvironmentVariable('MCP_READ_ONLY', 'true'))
 param toolsets = empty(readEnvironmentVariable('MCP_TOOLSETS', '')) ? [] : split(readEnvironmentVariable('MCP_TOOLSETS', ''), ',')
+// e.g. kusto=role:toolset.kusto|group:<group object id>;server=scope:user_impersonation (entra, easyAuth)
+param toolsetGrants = readEnvironmentVariable('MCP_TOOLSET_GRANTS', '')
 param allowedOrigins = empty(readEnvironmentVariable('MCP_ALLOWED_ORIGINS', '')) ? [] : split(readEnvironmentVariable('MCP_ALLOWED_ORIGINS', ''), ',')
 param maxBodyBytes = int(readEnvironmentVariable('MCP_MAX_BODY_BYTES', '1048576'))
 param progressIntervalSeconds = int(readEnvironmentVariable('MCP_PROGRESS_INTERVAL_SECONDS', '5'))
+param rateLimitPerMinute = int(readEnvironmentVariable('MCP_RATE_LIMIT_PER_MINUTE', '120'))
+param rateLimitBurst = int(readEnvironmentVariable('MCP_RATE_LIMIT_BURST', '30'))
 param maxBackendCalls = int(readEnvironmentVariable('MCP_MAX_BACKEND_CALLS', '16'))
 param backendQueue = int(readEnvironmentVariable('MCP_BACKEND_QUEUE', '32'))
 param backendQueueWaitSeconds = int(readEnvironmentVariable('MCP_BACKEND_QUEUE_WAIT_SECONDS', '10'))
@@ -42,6 +46,11 @@ param kustoMaxResultBytes = int(readEnvironmentVariable('KUSTO_MAX_RESULT_BYTES'
 param kustoDefaultTimeoutSeconds = int(readEnvironmentVariable('KUSTO_DEFAULT_TIMEOUT_SECONDS', '60'))
 param kustoMaxTimeoutSeconds = int(readEnvironmentVariable('KUSTO_MAX_TIMEOUT_SECONDS', '180'))
 param kustoSchemaCacheSeconds = int(readEnvironmentVariable('KUSTO_SCHEMA_CACHE_SECONDS', '600'))
+// managedIdentity or onBehalfOf (the user's own Kusto permissions; needs MCP_AUTH_MODE=entra).
+param kustoIdentity = readEnvironmentVariable('KUSTO_IDENTITY', 'managedIdentity')
+// On-behalf-of fallbacks: Key Vault secret names, never values; empty for the secretless federated credential.
+param entraApiClientSecretName = readEnvironmentVariable('ENTRA_API_CLIENT_SECRET_NAME', '')
+param entraApiCertificateSecretName = readEnvironmentVariable('ENTRA_API_CERTIFICATE_SECRET_NAME', '')
 // The secret's name, never its value (docs/deploy.md: create the secret first).
 param auditFingerprintSecretName = readEnvironmentVariable('AUDIT_FINGERPRINT_SECRET_NAME', '')
 param auditSdkStats = bool(readEnvironmentVariable('AUDIT_SDK_STATS', 'false'))

@@ -1,5 +1,6 @@
 import { ALL_TOOLS, toolDescriptor } from '../src/tools/catalog.ts';
 import { TOOLSETS } from '../src/tools/toolsets.ts';
+import { toolsetRole } from '../src/auth/grants.ts';
 
 interface JsonSchemaProperty {
   type?: string | string[];
@@ -21,10 +22,14 @@ export function renderToolDocs(): string {
     '',
     'Tool names follow `<service>_<resource>_<verb>`. A tool marked read-only never changes anything; with',
     '`MCP_READ_ONLY=true` (the default) only read-only tools are exposed. `MCP_TOOLSETS` picks toolsets.',
+    'In `entra` and `easyAuth` modes a caller sees and calls only the tools granted to them. By default',
+    'every signed-in caller gets the read-only tools of every toolset; `MCP_TOOLSET_GRANTS` restricts a',
+    'toolset to app roles, scopes or groups (its app role below keeps granting its read-only tools), and only',
+    'it grants tools that can make changes ([SECURITY.md](../SECURITY.md#who-may-use-which-tools-mcp_toolset_grants)).',
     '',
-    '| Toolset | On by default | What it is for |',
-    '|---|---|---|',
-    ...TOOLSETS.map((t) => `| \`${t.id}\` | ${t.enabledByDefault ? 'yes' : 'no'} | ${t.description} |`),
+    '| Toolset | On by default | App role | What it is for |',
+    '|---|---|---|---|',
+    ...TOOLSETS.map((t) => `| \`${t.id}\` | ${t.enabledByDefault ? 'yes' : 'no'} | \`${toolsetRole(t.id)}\` | ${t.description} |`),
     '',
   ];
   for (const tool of ALL_TOOLS) {

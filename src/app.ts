@@ -6,8 +6,16 @@ import type { AuditSink } from './audit/events.ts';
 import { createStdoutAuditSink } from './audit/stdout-sink.ts';
 import { createCredentialProvider, type CredentialProvider } from './azure/credential.ts';
 import { createSecretProvider, keyVaultSecretReader, type SecretProvider } from './azure/secrets.ts';
+import { managedIdentityDownstream, onBehalfOfDownstream, type DownstreamIdentities } from './azure/downstream-identity.ts';
+import { createOnBehalfOfCredentials } from './azure/on-behalf-of.ts';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import { createDrain, shutdownPlan, type ShutdownPlan } from './core/drain.ts';
+import { protectedResourceSettingsFrom } from './auth/protected-resource.ts';
+import { createAuthenticator } from './core/authenticate.ts';
+import { createGrantPolicy } from './auth/grants.ts';
+import { createGrantedTools } from './core/granted-tools.ts';
+import { createRateLimiter } from './core/rate-limit.ts';
+import { TOOLSETS } from './tools/toolsets.ts';
 import { createMcpHandler, type FetchHandler } from './core/handler.ts';
 import { createInflightRegistry } from './core/inflight.ts';
 import { createLimiter } from './core/limiter.ts';
@@ -43,6 +51,8 @@ export interface App {
 export interface AppOverrides {
   auditSink?: AuditSink;
   credential?: CredentialProvider;
+  /** The Node host's `functionKey` check (MCP_FUNCTION_KEY, a local-host setting; on Azure the Functions host checks keys). */
+  functionKey?: string;
   /** The tools the product has (default: all); tests add probes of the protocol edge here. */
   tools?: readonly ToolDefinition[];
 }
@@ -50,9 +60,11 @@ export interface AppOverrides {
 /** What the model is told about this server; only what is true in this deployment. */
 function instructionsFor(authMode: AppConfig['authMode']): string {
   const who =
-    authMode === 'easyAuth'
+    authMode === 'entra' || authMode === 'easyAuth'
       ? 'Every tool call is audited with the identity of the signed-in caller.'
-      : 'Every tool call is audited; callers are admitted by a shared Functions key, so calls are not attributed to a person.';
+      : authMode === 'functionKey'
+        ? 'Every tool call is audited; callers are admitted by a shared Functions key, so calls are not attributed to a person.'
+        : 'Every tool call is audited; this local server admits any caller on this machine, so calls are not attributed to a person.';
   return `Governed access to Azure data for this organization. ${who} Call server_info_get to see which tools are enabled and how the server sees you.`;
 }
 
@@ -90,6 +102,17 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
   const unavailable = new Map<string, string>();
   if (config.kusto.clusters.length === 0) unavailable.set('kusto', 'no Kusto cluster is configured on this server (KUSTO_CLUSTERS)');
   const catalog = buildToolCatalog({ toolsets: config.toolsets, readOnly: config.readOnly, unavailable }, overrides.tools ?? ALL_TOOLS);
+  // Who may call which of the enabled tools (MCP_TOOLSET_GRANTS and the defaults, src/auth/grants.ts).
+  const granted = createGrantedTools(
+    catalog,
+    createGrantPolicy({
+      authMode: config.authMode,
+      toolsets: TOOLSETS.map((toolset) => toolset.id),
+      grants: config.toolsetGrants,
+      requiredScope: config.auth.entra?.requiredScope,
+      appRole: config.auth.entra?.appRole,
+    }),
+  );
   const server: ServerFacts = {
     name: SERVER_NAME,
     version: SERVER_VERSION,
@@ -97,24 +120,42 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     readOnly: config.readOnly,
     toolsets: catalog.toolsets,
     toolNames: [...catalog.enabled.keys()],
+    ...(granted.policy.dependsOnCaller && { toolNamesFor: (caller) => granted.names(caller) }),
   };
   // One cap for every backend of this instance: what bounds memory is the calls in flight, whichever service they go to.
   const backendLimiter = createLimiter(config.backendLimits);
   const drain = createDrain();
+  // Who each backend sees: the app's managed identity, or the caller through on-behalf-of (one token cache for all backends).
+  const onBehalfOf = config.downstream.onBehalfOf && createOnBehalfOfCredentials({ ...config.downstream.onBehalfOf, managedIdentity: credential, secrets });
+  const downstreamFor = (mode: 'managedIdentity' | 'onBehalfOf'): DownstreamIdentities => {
+    if (mode === 'managedIdentity') return managedIdentityDownstream(credential);
+    if (!onBehalfOf) throw new Error('on-behalf-of is configured for a backend but ENTRA_TENANT_ID / ENTRA_API_CLIENT_ID are missing');
+    return onBehalfOfDownstream(onBehalfOf);
+  };
   const services: ToolServices = {
     ...(secrets && { secrets }),
-    ...(config.kusto.clusters.length > 0 && { kusto: createKustoServices(config.kusto, credential, SERVER_NAME, backendLimiter, (work) => drain.track(work)) }),
+    ...(config.kusto.clusters.length > 0 && {
+      kusto: createKustoServices(config.kusto, credential, SERVER_NAME, backendLimiter, { identities: downstreamFor(config.downstream.kusto), background: (work) => drain.track(work) }),
+    }),
   };
   const createServer = createServerFactory({
     info: { name: SERVER_NAME, title: 'Azure MCP Functions', version: SERVER_VERSION },
     instructions: instructionsFor(config.authMode),
     tools: catalog.descriptors,
+    granted,
+    // `public` while the list is the same for everyone; per caller it goes out `private` (src/core/mcp-server.ts).
     toolsListCache: { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'public' },
-    runTool: createToolCallRunner({ catalog, services, auditor, server, progressIntervalMs: config.progressIntervalMs, drain }),
+    runTool: createToolCallRunner({ catalog, services, auditor, server, progressIntervalMs: config.progressIntervalMs, drain, granted }),
     jsonSchemaValidator: new AjvJsonSchemaValidator(),
   });
+  const auth = config.auth;
+  const protectedResource =
+    auth.mode === 'entra' && auth.entra && auth.publicUrl ? protectedResourceSettingsFrom(auth.entra, auth.publicUrl, 'Azure MCP Functions') : undefined;
   const fetch = createMcpHandler({
     authMode: config.authMode,
+    authenticate: createAuthenticator(auth, { ...(overrides.functionKey && { functionKey: overrides.functionKey }) }),
+    ...(protectedResource && { protectedResource }),
+    allowAnonymousToolsList: auth.allowAnonymousToolsList,
     allowedOrigins: config.allowedOrigins,
     maxBodyBytes: config.maxBodyBytes,
     keepAliveMs: SSE_KEEP_ALIVE_MS,
@@ -123,6 +164,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     auditor,
     server,
     drain,
+    ...(config.rateLimit.perMinute > 0 && { rateLimit: createRateLimiter(config.rateLimit) }),
   });
   const close = async (deadline?: number) => {
     await auditor.flush(deadline);

@@ -41,7 +41,7 @@ test('settings are parsed and normalized', () => {
 
 test('every invalid setting is named in one error', () => {
   const text = problems({ MCP_AUTH_MODE: 'open', MCP_MAX_BODY_BYTES: '-1', KEY_VAULT_URL: 'http://kv', AZURE_CLIENT_ID: 'me' });
-  assert.match(text, /MCP_AUTH_MODE must be one of functionKey, easyAuth/);
+  assert.match(text, /MCP_AUTH_MODE must be one of entra, easyAuth, functionKey, none/);
   assert.match(text, /MCP_MAX_BODY_BYTES must be a whole number/);
   assert.match(text, /KEY_VAULT_URL must be an https:\/\/ URL/);
   assert.match(text, /AZURE_CLIENT_ID must be the client id/);

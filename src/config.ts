@@ -1,5 +1,9 @@
 import { z } from 'zod';
+import { authSettingsFrom, authSettingsShape, checkAuthSettings, type AuthSettings, type McpAuthMode } from './auth/settings.ts';
+import { checkDownstreamSettings, downstreamSettingsFrom, downstreamSettingsShape, type DownstreamSettings } from './azure/downstream-settings.ts';
 import { parseClusters, type KustoCluster } from './kusto/clusters.ts';
+import { parseToolsetGrants, type ToolsetGrants } from './auth/grants.ts';
+import { TOOLSETS } from './tools/toolsets.ts';
 
 /**
  * The one typed view of the app settings. Every setting is read here and
@@ -40,6 +44,25 @@ const httpsUrl = z
   .url({ protocol: /^https$/, error: 'must be an https:// URL' })
   .transform((value) => value.replace(/\/+$/, ''));
 
+/** A whole number from 0 to `max`, or undefined when unset (the caller picks the default). */
+const wholeNumber = (max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return undefined;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < 0 || parsed > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from 0 to ${max}` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+/** Tool calls a minute per caller when MCP_RATE_LIMIT_PER_MINUTE is not set (except in `none` mode: loopback, one developer). */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 120;
+export const DEFAULT_RATE_LIMIT_BURST = 30;
+
 /** A literal `@Microsoft.KeyVault(...)` value means the platform failed to resolve a reference. */
 const notUnresolvedReference = (value: string | undefined) => !value?.startsWith('@Microsoft.KeyVault(');
 
@@ -53,12 +76,14 @@ export const MAX_KUSTO_TIMEOUT_SECONDS = 220;
 export const DEFAULT_SHUTDOWN_SECONDS = 8;
 export const MAX_SHUTDOWN_SECONDS = 60;
 
-const AUTH_MODES = ['functionKey', 'easyAuth'] as const;
-export type AuthMode = (typeof AUTH_MODES)[number];
+export type AuthMode = McpAuthMode;
 
 const settingsSchema = z
   .object({
-    MCP_AUTH_MODE: z.enum(AUTH_MODES, { error: `must be one of ${AUTH_MODES.join(', ')}` }).default('functionKey'),
+    // MCP_AUTH_MODE, ENTRA_*, MCP_PUBLIC_URL, AZURE_AUTHORITY_HOST, WEBSITE_SITE_NAME: src/auth/settings.ts.
+    ...authSettingsShape,
+    // KUSTO_IDENTITY, ENTRA_API_CLIENT_SECRET_NAME, ENTRA_API_CERTIFICATE_SECRET_NAME: src/azure/downstream-settings.ts.
+    ...downstreamSettingsShape,
     MCP_ALLOWED_ORIGINS: z.string().optional(),
     MCP_MAX_BODY_BYTES: positiveInt(1_048_576, 100 * 1_048_576),
     MCP_TOOLSETS: z.string().optional(),
@@ -68,6 +93,11 @@ const settingsSchema = z
     MCP_BACKEND_QUEUE: positiveInt(32, 10_000),
     MCP_BACKEND_QUEUE_WAIT_SECONDS: positiveInt(10, 60),
     MCP_SHUTDOWN_SECONDS: positiveInt(DEFAULT_SHUTDOWN_SECONDS, MAX_SHUTDOWN_SECONDS),
+    // Who may use which toolset (src/auth/grants.ts): `<toolset>=role:<r>|scope:<s>|group:<id>;…`.
+    MCP_TOOLSET_GRANTS: z.string().optional(),
+    // Per-caller token bucket for tools/call: sustained rate (0 = off) and burst.
+    MCP_RATE_LIMIT_PER_MINUTE: wholeNumber(100_000),
+    MCP_RATE_LIMIT_BURST: positiveInt(DEFAULT_RATE_LIMIT_BURST, 10_000),
     KEY_VAULT_URL: httpsUrl.optional(),
     AUDIT_FINGERPRINT_SECRET_NAME: z
       .string()
@@ -78,7 +108,6 @@ const settingsSchema = z
     AUDIT_SDK_STATS: booleanSetting(false),
     AZURE_CLIENT_ID: z.guid({ error: 'must be the client id (a GUID) of the user-assigned managed identity' }).optional(),
     IDENTITY_ENDPOINT: z.string().optional(),
-    WEBSITE_SITE_NAME: z.string().optional(),
     WEBSITE_AUTH_ENABLED: z.string().optional(),
     KUSTO_CLUSTERS: z.string().optional(),
     KUSTO_DEFAULT_CLUSTER: z.string().optional(),
@@ -120,11 +149,29 @@ const settingsSchema = z
     if (settings.KUSTO_DEFAULT_TIMEOUT_SECONDS > settings.KUSTO_MAX_TIMEOUT_SECONDS) {
       ctx.addIssue({ code: 'custom', path: ['KUSTO_DEFAULT_TIMEOUT_SECONDS'], message: 'must not exceed KUSTO_MAX_TIMEOUT_SECONDS' });
     }
-    if (settings.MCP_AUTH_MODE === 'easyAuth' && settings.WEBSITE_SITE_NAME && settings.WEBSITE_AUTH_ENABLED?.toLowerCase() !== 'true') {
+    checkAuthSettings(settings, ctx);
+    checkDownstreamSettings(settings, ctx);
+    if (settings.MCP_TOOLSET_GRANTS?.trim()) {
+      if (settings.MCP_AUTH_MODE !== 'entra' && settings.MCP_AUTH_MODE !== 'easyAuth') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['MCP_TOOLSET_GRANTS'],
+          message: `only applies when MCP_AUTH_MODE is entra or easyAuth; in ${settings.MCP_AUTH_MODE} mode nobody is identified and every enabled toolset is granted (leave it unset, or use MCP_TOOLSETS to turn toolsets off)`,
+        });
+      }
+      for (const problem of parseToolsetGrants(settings.MCP_TOOLSET_GRANTS, TOOLSETS.map((t) => t.id)).problems) {
+        ctx.addIssue({ code: 'custom', path: ['MCP_TOOLSET_GRANTS'], message: problem });
+      }
+    }
+    // Easy Auth's principal headers are only trustworthy where App Service authentication
+    // sits in front and strips client-sent copies; anywhere else anyone could forge them.
+    if (settings.MCP_AUTH_MODE === 'easyAuth' && (!settings.WEBSITE_SITE_NAME || settings.WEBSITE_AUTH_ENABLED?.toLowerCase() !== 'true')) {
       ctx.addIssue({
         code: 'custom',
         path: ['MCP_AUTH_MODE'],
-        message: 'is easyAuth but App Service authentication is not enabled on this app (WEBSITE_AUTH_ENABLED is not True); the endpoint would be open',
+        message: settings.WEBSITE_SITE_NAME
+          ? 'is easyAuth but App Service authentication is not enabled on this app (WEBSITE_AUTH_ENABLED is not True); the endpoint would be open'
+          : 'is easyAuth, which only works on App Service with authentication enabled; elsewhere principal headers could be forged. Use entra (or none on loopback)',
       });
     }
     // Run even when a field already failed, so one start-up error lists every bad setting.
@@ -137,6 +184,10 @@ export const PLATFORM_SETTING_NAMES: readonly string[] = ['IDENTITY_ENDPOINT', '
 
 export interface AppConfig {
   authMode: AuthMode;
+  /** Inbound authentication: the Entra API, the public URL, anonymous tools/list (src/auth/settings.ts). */
+  auth: AuthSettings;
+  /** Which identity each backend is called with, and the on-behalf-of exchange (src/azure/downstream-settings.ts). */
+  downstream: DownstreamSettings;
   /** Exact origins allowed besides loopback ones; `*` is not accepted. */
   allowedOrigins: string[];
   maxBodyBytes: number;
@@ -149,6 +200,10 @@ export interface AppConfig {
   backendLimits: { concurrency: number; queue: number; maxWaitMs: number };
   /** How long a graceful shutdown may take in all, from the signal to the last audit event written. */
   shutdownMs: number;
+  /** Who may use which toolset, from MCP_TOOLSET_GRANTS (empty: the defaults of src/auth/grants.ts). */
+  toolsetGrants: ToolsetGrants;
+  /** Per-caller `tools/call` token bucket; `perMinute` 0 means off. */
+  rateLimit: { perMinute: number; burst: number };
   keyVaultUrl: string | undefined;
   auditFingerprintSecretName: string | undefined;
   secretCacheTtlMs: number;
@@ -198,6 +253,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   return {
     authMode: s.MCP_AUTH_MODE,
+    auth: authSettingsFrom(s),
+    downstream: downstreamSettingsFrom(s, authSettingsFrom(s)),
     allowedOrigins: origins.map((origin) => origin.replace(/\/+$/, '').toLowerCase()),
     maxBodyBytes: s.MCP_MAX_BODY_BYTES,
     toolsets: csv(s.MCP_TOOLSETS),
@@ -205,6 +262,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     progressIntervalMs: s.MCP_PROGRESS_INTERVAL_SECONDS * 1000,
     backendLimits: { concurrency: s.MCP_MAX_BACKEND_CALLS, queue: s.MCP_BACKEND_QUEUE, maxWaitMs: s.MCP_BACKEND_QUEUE_WAIT_SECONDS * 1000 },
     shutdownMs: s.MCP_SHUTDOWN_SECONDS * 1000,
+    toolsetGrants: parseToolsetGrants(s.MCP_TOOLSET_GRANTS, TOOLSETS.map((t) => t.id)).grants,
+    rateLimit: {
+      // `none` admits only loopback callers (one developer, the sandbox, tests): no one to share with.
+      perMinute: s.MCP_RATE_LIMIT_PER_MINUTE ?? (s.MCP_AUTH_MODE === 'none' ? 0 : DEFAULT_RATE_LIMIT_PER_MINUTE),
+      burst: s.MCP_RATE_LIMIT_BURST,
+    },
     keyVaultUrl: s.KEY_VAULT_URL,
     auditFingerprintSecretName: s.AUDIT_FINGERPRINT_SECRET_NAME,
     secretCacheTtlMs: s.SECRET_CACHE_TTL_SECONDS * 1000,
@@ -229,6 +292,22 @@ export interface LocalHostSettings {
   port: number;
   hostname: string;
   loopback: boolean;
+  functionKey?: string;
+}
+
+/**
+ * Whether this auth mode can run on the Node host with these settings; the
+ * message says what to change. `none` admits anyone, so only on loopback;
+ * `functionKey` needs the key to check (on Azure the Functions host checks it).
+ */
+export function nodeHostAuthProblem(authMode: AuthMode, host: LocalHostSettings): string | undefined {
+  if (authMode === 'none' && !host.loopback) {
+    return `MCP_AUTH_MODE is none, which admits anyone: allowed only when HOST is loopback (127.0.0.1, ::1, localhost), not ${host.hostname}. Use entra, or functionKey with MCP_FUNCTION_KEY.`;
+  }
+  if (authMode === 'functionKey' && !host.functionKey) {
+    return 'MCP_AUTH_MODE is functionKey (the default), but this Node host has no key to check: set MCP_FUNCTION_KEY to the key clients send (x-functions-key header or ?code=), or use MCP_AUTH_MODE=none on loopback, or entra.';
+  }
+  return undefined;
 }
 
 /** PORT and HOST for the local Node host; loopback by default. */
@@ -246,11 +325,19 @@ export function loadLocalHostSettings(env: Record<string, string | undefined> = 
           return z.NEVER;
         }),
       HOST: z.string().min(1).default('127.0.0.1'),
+      // functionKey mode on this host: the key callers send. A local setting (the Node host is for
+      // development); on Azure the Functions host checks keys and this is never set.
+      MCP_FUNCTION_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
     })
     .safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`));
   }
   const hostname = parsed.data.HOST;
-  return { port: parsed.data.PORT, hostname, loopback: ['127.0.0.1', 'localhost', '::1'].includes(hostname) };
+  return {
+    port: parsed.data.PORT,
+    hostname,
+    loopback: ['127.0.0.1', 'localhost', '::1'].includes(hostname),
+    ...(parsed.data.MCP_FUNCTION_KEY && { functionKey: parsed.data.MCP_FUNCTION_KEY }),
+  };
 }

@@ -41,7 +41,7 @@ test('registers /mcp with the auth level of the auth mode and an anonymous /heal
   assert.equal(keyed.get('mcp')?.authLevel, 'function');
   assert.deepEqual(keyed.get('mcp')?.methods, ['GET', 'POST', 'DELETE', 'OPTIONS']);
   assert.equal(keyed.get('health')?.authLevel, 'anonymous');
-  assert.equal(register({ MCP_AUTH_MODE: 'easyAuth' }).registrations.get('mcp')?.authLevel, 'anonymous');
+  assert.equal(register({ MCP_AUTH_MODE: 'easyAuth', WEBSITE_SITE_NAME: 'func-test', WEBSITE_AUTH_ENABLED: 'True' }).registrations.get('mcp')?.authLevel, 'anonymous');
 });
 
 test('the registered handler serves MCP through the Functions HttpRequest class', async () => {
@@ -66,7 +66,7 @@ test('the registered handler serves MCP through the Functions HttpRequest class'
 });
 
 test('Easy Auth principal headers pass through the adapter to the caller identity', async () => {
-  const { registrations, sink, terminateHooks } = register({ MCP_AUTH_MODE: 'easyAuth' });
+  const { registrations, sink, terminateHooks } = register({ MCP_AUTH_MODE: 'easyAuth', WEBSITE_SITE_NAME: 'func-test', WEBSITE_AUTH_ENABLED: 'True' });
   const response = await invoke(registrations.get('mcp'), {
     method: 'POST',
     url: 'https://app.azurewebsites.net/mcp',
@@ -160,4 +160,29 @@ test('the request body reaches the core handler as a stream, so the body limit h
     body: { string: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(4096) } }) },
   });
   assert.equal(tooBig.status, 413);
+});
+
+test('entra mode: /mcp is anonymous to the host (the app validates tokens) and the metadata is served at both well-known routes', async () => {
+  const entra = {
+    MCP_AUTH_MODE: 'entra',
+    ENTRA_TENANT_ID: '00000000-0000-4000-8000-0000000e7a17',
+    ENTRA_API_CLIENT_ID: '00000000-0000-4000-8000-00000000a9a1',
+    MCP_PUBLIC_URL: 'https://func-mcp.azurewebsites.net/mcp',
+  };
+  const { registrations } = register(entra);
+  assert.equal(registrations.get('mcp')?.authLevel, 'anonymous');
+  const bare = registrations.get('protectedResourceMetadata');
+  const forPath = registrations.get('protectedResourceMetadataForPath');
+  assert.equal(bare?.route, '.well-known/oauth-protected-resource');
+  assert.equal(forPath?.route, '.well-known/oauth-protected-resource/{*resourcePath}');
+  for (const [options, url] of [
+    [bare, 'https://func-mcp.azurewebsites.net/.well-known/oauth-protected-resource'],
+    [forPath, 'https://func-mcp.azurewebsites.net/.well-known/oauth-protected-resource/mcp'],
+  ] as const) {
+    assert.equal(options?.authLevel, 'anonymous');
+    const answer = await invoke(options, { url, method: 'GET' });
+    assert.equal(answer.status, 200, url);
+    assert.equal(JSON.parse(answer.text).resource, 'https://func-mcp.azurewebsites.net/mcp');
+  }
+  assert.equal(register().registrations.has('protectedResourceMetadata'), false, 'no metadata route without entra');
 });

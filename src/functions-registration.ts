@@ -7,8 +7,9 @@ export type FunctionsRegistrar = Pick<typeof functionsApp, 'http'> & { hook: Pic
 
 /**
  * With `functionKey` the platform checks a Functions key before the app sees
- * the request; with `easyAuth` App Service authentication admits callers and
- * a key on top would make clients send two credentials.
+ * the request; with `entra` the app validates the bearer token itself and
+ * with `easyAuth` App Service authentication admits callers, so a key on top
+ * would make clients send two credentials.
  */
 export function authLevelFor(mode: AuthMode): 'function' | 'anonymous' {
   return mode === 'functionKey' ? 'function' : 'anonymous';
@@ -16,11 +17,21 @@ export function authLevelFor(mode: AuthMode): 'function' | 'anonymous' {
 
 const MCP_METHODS: HttpMethod[] = ['GET', 'POST', 'DELETE', 'OPTIONS'];
 
-/** Registers the HTTP functions. host.json sets `routePrefix: ""`, so the routes are `/mcp` and `/health`. */
+/**
+ * Registers the HTTP functions. host.json sets `routePrefix: ""`, so the
+ * routes are `/mcp`, `/health` and, in `entra` mode, the protected resource
+ * metadata at `/.well-known/oauth-protected-resource` and its path-suffixed
+ * form (RFC 9728 §3.1), which clients fetch without credentials.
+ */
 export function registerFunctions(registrar: FunctionsRegistrar, mcp: App, authMode: AuthMode): void {
   const handler = functionsHandler(mcp.fetch);
   registrar.http('mcp', { route: 'mcp', methods: MCP_METHODS, authLevel: authLevelFor(authMode), handler });
   registrar.http('health', { route: 'health', methods: ['GET', 'HEAD'], authLevel: 'anonymous', handler });
+  if (authMode === 'entra') {
+    const methods: HttpMethod[] = ['GET', 'HEAD', 'OPTIONS'];
+    registrar.http('protectedResourceMetadata', { route: '.well-known/oauth-protected-resource', methods, authLevel: 'anonymous', handler });
+    registrar.http('protectedResourceMetadataForPath', { route: '.well-known/oauth-protected-resource/{*resourcePath}', methods, authLevel: 'anonymous', handler });
+  }
   // The host signals shutdown here (the worker has a limited time for the hook): the same drain as SIGTERM on the
   // Node host, so new requests get 503, running calls a bounded grace, and audit events are delivered by the deadline.
   registrar.hook.appTerminate(() => mcp.shutdown());

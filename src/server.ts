@@ -1,5 +1,5 @@
 import { createApp } from './app.ts';
-import { ConfigError, loadConfig, loadLocalHostSettings } from './config.ts';
+import { ConfigError, loadConfig, loadLocalHostSettings, nodeHostAuthProblem } from './config.ts';
 import { startNodeServer } from './adapters/node-server.ts';
 
 /** How long past the shutdown deadline the process may take before it exits regardless. */
@@ -22,12 +22,12 @@ function exitAfterOutput(code: number): void {
 async function main() {
   const config = loadConfig();
   const host = loadLocalHostSettings();
-  const app = createApp(config);
+  const problem = nodeHostAuthProblem(config.authMode, host);
+  if (problem) throw new ConfigError([problem]);
+  const app = createApp(config, { ...(host.functionKey && { functionKey: host.functionKey }) });
   const server = await startNodeServer(app.fetch, { port: host.port, hostname: host.hostname });
   process.stderr.write(`MCP endpoint: ${server.url}/mcp (health: ${server.url}/health)\n`);
-  if (!host.loopback) {
-    process.stderr.write('Warning: listening beyond loopback; this host checks no keys. Put authentication in front of it.\n');
-  }
+  if (!host.loopback) process.stderr.write(`Listening beyond loopback (${host.hostname}); callers are admitted by MCP_AUTH_MODE=${config.authMode}.\n`);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {

@@ -11,6 +11,7 @@ export {
   principalOf,
   PUBLIC_KUSTO_RESOURCE_ID,
   type AccessDenial,
+  type KustoCallerIdentity,
   type KustoEndpoint,
   type KustoFaultKind,
   type KustoFaultOptions,

@@ -143,7 +143,8 @@ export function unauthorizedBody(detail: string, ids: RequestIds): OneApiError {
 
 export function forbiddenBody(detail: string, ids: RequestIds): OneApiError {
   return oneApiError(
-    { code: 'Forbidden', message: 'Caller is not authorized to perform this operation.', type: 'Kusto.DataNode.Exceptions.UnauthorizedDatabaseAccessException', detail, permanent: true },
+    // The wording of the service's answers (e.g. microsoft/delta-kusto#155): "Caller is not authorized to perform this action".
+    { code: 'Forbidden', message: 'Caller is not authorized to perform this action', type: 'Kusto.DataNode.Exceptions.UnauthorizedDatabaseAccessException', detail, permanent: true },
     ids,
   );
 }

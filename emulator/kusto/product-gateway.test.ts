@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { AccessToken, TokenCredential } from '@azure/identity';
+import type { AccessToken } from '@azure/identity';
+import type { DownstreamIdentity } from '../../src/azure/downstream-identity.ts';
 import { BackendBusyError, createLimiter } from '../../src/core/limiter.ts';
 import { showDatabases } from '../../src/kusto/commands.ts';
 import { classifyKustoError, kustoErrorResult } from '../../src/kusto/errors.ts';
@@ -18,19 +19,23 @@ let emulator: Emulator;
 let kusto: KustoService;
 let gateway: KustoGateway;
 let cluster: { name: string; url: string };
-let credential: TokenCredential;
+let identity: DownstreamIdentity;
 
 before(async () => {
   kusto = createKustoService();
   emulator = await startEmulator({ services: [kusto] });
   cluster = { name: 'samples', url: emulator.origin('samples.kusto.localhost') };
-  credential = {
-    getToken: async (scopes): Promise<AccessToken> => ({
-      token: await emulator.mintToken({ aud: String([scopes].flat()[0]).replace(/\/\.default$/, ''), idtyp: 'app', appid: 'gateway-test' }),
-      expiresOnTimestamp: Date.now() + 3_600_000,
-    }),
+  identity = {
+    mode: 'managedIdentity',
+    partition: 'app',
+    credential: {
+      getToken: async (scopes): Promise<AccessToken> => ({
+        token: await emulator.mintToken({ aud: String([scopes].flat()[0]).replace(/\/\.default$/, ''), idtyp: 'app', appid: 'gateway-test' }),
+        expiresOnTimestamp: Date.now() + 3_600_000,
+      }),
+    },
   };
-  gateway = createKustoGateway({ credential: async () => credential, clusters: [cluster], appName: 'gateway-test', limiter: createLimiter({ concurrency: 8, queue: 8, maxWaitMs: 5_000 }) });
+  gateway = createKustoGateway({ clusters: [cluster], appName: 'gateway-test', limiter: createLimiter({ concurrency: 8, queue: 8, maxWaitMs: 5_000 }) });
 });
 beforeEach(() => kusto.reset());
 after(async () => {
@@ -39,12 +44,12 @@ after(async () => {
 });
 
 const query = (text: string, extra: Partial<Parameters<KustoGateway['query']>[0]> = {}) =>
-  gateway.query({ cluster, database: 'Samples', text, clientRequestId: `gateway-test.q;${Math.random().toString(16).slice(2)}`, timeoutMs: 10_000, ...extra });
+  gateway.query({ identity, cluster, database: 'Samples', text, clientRequestId: `gateway-test.q;${Math.random().toString(16).slice(2)}`, timeoutMs: 10_000, ...extra });
 
 describe('the product gateway against the emulator', () => {
   it('holds the per-instance cap on concurrent calls: beyond it and its queue, a call is refused before anything is sent', async () => {
-    const limited = createKustoGateway({ credential: async () => credential, clusters: [cluster], appName: 'gateway-test', limiter: createLimiter({ concurrency: 1, queue: 1, maxWaitMs: 5_000 }) });
-    const run = (id: string) => limited.query({ cluster, database: 'Samples', text: 'StormEvents | count', clientRequestId: `gateway-test.${id}`, timeoutMs: 10_000 });
+    const limited = createKustoGateway({ clusters: [cluster], appName: 'gateway-test', limiter: createLimiter({ concurrency: 1, queue: 1, maxWaitMs: 5_000 }) });
+    const run = (id: string) => limited.query({ identity, cluster, database: 'Samples', text: 'StormEvents | count', clientRequestId: `gateway-test.${id}`, timeoutMs: 10_000 });
     kusto.setQueryDelay(300, 2);
     const running = run('first');
     const queued = run('second');
@@ -86,7 +91,7 @@ describe('the product gateway against the emulator', () => {
   });
 
   it('commands are only the ones commands.ts builds', async () => {
-    const [table] = await gateway.command({ cluster, database: '', command: showDatabases(), clientRequestId: 'gateway-test.c;1' });
+    const [table] = await gateway.command({ identity, cluster, database: '', command: showDatabases(), clientRequestId: 'gateway-test.c;1' });
     assert.ok(table?.rows.some((row) => row[0] === 'Samples'));
     assert.equal(kusto.commands[0]?.csl, '.show databases');
   });
@@ -95,7 +100,7 @@ describe('the product gateway against the emulator', () => {
     const syntax = await query('StormEvents | wher State == "x"').catch((error: unknown) => error as KustoRequestError);
     assert.ok(syntax instanceof KustoRequestError);
     assert.deepEqual([syntax.code, syntax.details.token, syntax.details.line, syntax.details.position, classifyKustoError(syntax)], ['SYN0002', 'wher', 1, 14, 'syntax_error']);
-    const database = await gateway.query({ cluster, database: 'Nope', text: 'print 1', clientRequestId: 'gateway-test.db;1', timeoutMs: 10_000 }).catch((error: unknown) => error as KustoRequestError);
+    const database = await gateway.query({ identity, cluster, database: 'Nope', text: 'print 1', clientRequestId: 'gateway-test.db;1', timeoutMs: 10_000 }).catch((error: unknown) => error as KustoRequestError);
     assert.ok(database instanceof KustoRequestError);
     assert.equal(classifyKustoError(database), 'unknown_database');
     const cut = await query('StormEvents | project EventId', { options: { truncationmaxrecords: 3 } });

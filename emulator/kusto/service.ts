@@ -76,6 +76,27 @@ export interface KustoServiceOptions {
   takeMaxRecordsMode?: 'partial-failure' | 'silent';
   /** Service-side truncation defaults (500,000 records, 64 MB). */
   defaultLimits?: Partial<Limits>;
+  /**
+   * Database Viewer roles to start with (`database` `'*'`: AllDatabasesViewer). With none, the
+   * cluster is open: every valid token may read every database (what the tests of other features
+   * assume, the app's managed identity included). Once any role exists, only role holders read.
+   */
+  viewers?: ReadonlyArray<{ database: string; principal: string }>;
+}
+
+/** Who called, from the token Kusto received (what the service itself authorizes by). */
+export interface KustoCallerIdentity {
+  oid: string;
+  tid: string;
+  /** `user` or `app` (the claim, or inferred as principalOf does). */
+  idtyp: string;
+  /** Client id of the app the token was issued to (for an on-behalf-of token: the middle-tier API). */
+  appid?: string;
+  /** Delegated scopes (user tokens). */
+  scp?: string;
+  upn?: string;
+  /** The token's audience. */
+  aud: string;
 }
 
 export type KustoEndpoint = 'v2-query' | 'v1-query' | 'mgmt';
@@ -95,6 +116,8 @@ export interface RecordedKustoRequest {
   readonlyHeader?: string;
   /** `aadapp=<appid>;<tenant>` or `aaduser=<oid>;<tenant>`. */
   principal?: string;
+  /** The caller's claims that matter to authorization. */
+  identity?: KustoCallerIdentity;
   at: number;
   /** Final HTTP status, filled in when the response is ready (0 while running). */
   status: number;
@@ -110,6 +133,8 @@ export interface RecordedCancellation {
   at: number;
   /** Whether a query with that id was still running (and got cancelled). */
   wasRunning: boolean;
+  /** Who sent the `.cancel query`. */
+  principal?: string;
 }
 
 export type KustoFaultKind = 'throttle' | 'unauthorized' | 'forbidden' | 'timeout' | 'internal';
@@ -154,9 +179,20 @@ export interface KustoService extends EmulatorService {
   /** Refuses matching principals/databases with 403 Forbidden. */
   denyAccess(rule: AccessDenial): void;
   clearDenials(): void;
+  /**
+   * Makes `principal` a Viewer of `database` (`'*'`: every database). `principal` is matched as Kusto
+   * names principals: a user by object id, UPN or `aaduser=<oid>;<tenant>`; an application by client
+   * id or `aadapp=<appid>;<tenant>` (a user's delegated token is the user, never the app it was
+   * issued to). The first role turns role-based access on: from then on principals without a role
+   * on a database neither read it nor see it, and principals without any role are refused at the door.
+   */
+  grantViewer(database: string, principal: string): void;
+  revokeViewer(database: string, principal: string): void;
+  /** Back to the open cluster (no roles). */
+  clearRoles(): void;
   /** Client request ids of queries currently running (waiting on a delay). */
   runningQueries(): string[];
-  /** Clears records, faults, delays and denials (not schema changes). */
+  /** Clears records, faults, delays and denials, and puts the roles back to the options' (not schema changes). */
   reset(): void;
 }
 
@@ -184,6 +220,19 @@ export function createKustoService(options: KustoServiceOptions = {}): KustoServ
   const running = new Map<string, RunningQuery>();
   let faults: Fault[] = [];
   let denials: AccessDenial[] = [];
+  /** database (lower case, or `*`) → principal names holding Viewer there. */
+  let viewers = new Map<string, Set<string>>();
+  const grantViewer = (database: string, principal: string) => {
+    const key = database === '*' ? '*' : database.toLowerCase();
+    const holders = viewers.get(key) ?? new Set<string>();
+    holders.add(principal.toLowerCase());
+    viewers.set(key, holders);
+  };
+  const initialRoles = () => {
+    viewers = new Map();
+    for (const { database, principal } of options.viewers ?? []) grantViewer(database, principal);
+  };
+  initialRoles();
   let delay: { ms: number; remaining: number } | undefined;
 
   function takeFault(endpoint: KustoEndpoint): Fault | undefined {
@@ -201,7 +250,21 @@ export function createKustoService(options: KustoServiceOptions = {}): KustoServ
     return ms;
   }
 
+  /** Role-based access is on once any role is granted; before, the cluster is open to every valid token. */
+  const rolesOn = () => [...viewers.values()].some((holders) => holders.size > 0);
+  const holdsRole = (claims: TokenClaims, database: string) => {
+    const names = principalNames(claims);
+    const holds = (key: string) => [...(viewers.get(key) ?? [])].some((name) => names.has(name));
+    return holds('*') || holds(database.toLowerCase());
+  };
+  /** Whether the principal holds any role on the cluster (else Kusto refuses it before looking at databases). */
+  const hasAnyRole = (claims: TokenClaims) => {
+    const names = principalNames(claims);
+    return [...viewers.values()].some((holders) => [...holders].some((name) => names.has(name)));
+  };
+
   function isDenied(claims: TokenClaims, database: string): boolean {
+    if (rolesOn() && !holdsRole(claims, database)) return true;
     const identities = new Set([claims.oid, claims.sub, claims.appid, claims.azp, claims.upn, principalOf(claims)].filter(Boolean));
     return denials.some((d) =>
       (d.principal === undefined || identities.has(d.principal)) &&
@@ -249,6 +312,7 @@ export function createKustoService(options: KustoServiceOptions = {}): KustoServ
       clientVersion: req.headers.get('x-ms-client-version') ?? undefined,
       readonlyHeader: req.headers.get('x-ms-readonly') ?? undefined,
       principal: principalOf(claims),
+      identity: identityOf(claims),
       at: Date.now(),
       status: 0,
       outcome: 'running',
@@ -264,6 +328,13 @@ export function createKustoService(options: KustoServiceOptions = {}): KustoServ
     if (fault) {
       record.outcome = 'fault';
       return faultResponse(fault, ids, record);
+    }
+    // A principal with no role anywhere on the cluster is refused before any database is looked at.
+    if (rolesOn() && !hasAnyRole(claims)) {
+      record.outcome = 'refused';
+      record.errorCode = 'Forbidden';
+      const host = new URL(req.url).hostname;
+      return reply(403, forbiddenBody(`Principal '${principalOf(claims)}' is not authorized to perform operation 'Access the Kusto service' on 'https://${host}:443/'.`, ids), ids);
     }
     if (body.database && isDenied(claims, body.database)) {
       record.outcome = 'refused';
@@ -378,7 +449,8 @@ export function createKustoService(options: KustoServiceOptions = {}): KustoServ
       requireAccess: (db) => {
         if (isDenied(claims, db)) throw new KqlError('request', 'Forbidden', `Principal '${principalOf(claims)}' is not authorized to read database '${db}'.`);
       },
-      recentQueries: () => queries.map((q): Row => [q.clientRequestId, q.csl, q.database, q.at, q.outcome === 'running' ? 'InProgress' : q.status === 200 ? 'Completed' : 'Failed', q.user ?? '', q.app ?? '', q.errorCode ?? '']),
+      // Without admin roles (which the emulator does not model), a principal sees only its own queries.
+      recentQueries: () => queries.filter((q) => !rolesOn() || q.principal === principalOf(claims)).map((q): Row => [q.clientRequestId, q.csl, q.database, q.at, q.outcome === 'running' ? 'InProgress' : q.status === 200 ? 'Completed' : 'Failed', q.user ?? '', q.app ?? '', q.errorCode ?? '']),
     };
     const outcome = runCommand(body.csl, ctx);
     switch (outcome.kind) {
@@ -390,7 +462,7 @@ export function createKustoService(options: KustoServiceOptions = {}): KustoServ
       case 'cancel': {
         const target = running.get(outcome.clientRequestId);
         target?.cancel(outcome.reason);
-        cancellations.push({ clientRequestId: outcome.clientRequestId, reason: outcome.reason, at: Date.now(), wasRunning: Boolean(target) });
+        cancellations.push({ clientRequestId: outcome.clientRequestId, reason: outcome.reason, at: Date.now(), wasRunning: Boolean(target), principal: principalOf(claims) });
         record.outcome = 'ok';
         const reason = target ? outcome.reason : `Query '${outcome.clientRequestId}' is not running.`;
         return text(200, v1Body([v1Table('Table_0', {
@@ -492,6 +564,11 @@ export function createKustoService(options: KustoServiceOptions = {}): KustoServ
     clearDenials: () => {
       denials = [];
     },
+    grantViewer,
+    revokeViewer: (database, principal) => void viewers.get(database === '*' ? '*' : database.toLowerCase())?.delete(principal.toLowerCase()),
+    clearRoles: () => {
+      viewers = new Map();
+    },
     runningQueries: () => [...running.keys()],
     reset: () => {
       queries.length = 0;
@@ -499,17 +576,46 @@ export function createKustoService(options: KustoServiceOptions = {}): KustoServ
       cancellations.length = 0;
       faults = [];
       denials = [];
+      initialRoles();
       delay = undefined;
       for (const q of [...running.values()]) q.cancel('emulator reset');
     },
   };
 }
 
+/** App-only tokens (managed identity, client credentials) carry idtyp=app and no delegated scopes. */
+function isAppToken(claims: TokenClaims): boolean {
+  return claims.idtyp === 'app' || (!claims.scp && !claims.upn && claims.roles !== undefined);
+}
+
 /** How Kusto names the caller in messages: `aadapp=<appid>;<tenant>` or `aaduser=<oid>;<tenant>`. */
 export function principalOf(claims: TokenClaims): string {
-  // App-only tokens (managed identity, client credentials) carry idtyp=app and no delegated scopes.
-  const app = claims.idtyp === 'app' || (!claims.scp && !claims.upn && claims.roles !== undefined);
-  return app ? `aadapp=${claims.appid ?? claims.azp ?? claims.oid};${claims.tid}` : `aaduser=${claims.oid};${claims.tid}`;
+  return isAppToken(claims) ? `aadapp=${claims.appid ?? claims.azp ?? claims.oid};${claims.tid}` : `aaduser=${claims.oid};${claims.tid}`;
+}
+
+/**
+ * The names a role can be granted to that match this caller, lower case. A user's token (delegated,
+ * on-behalf-of included) is the user: its `appid` names the app it was issued to, not the principal.
+ */
+function principalNames(claims: TokenClaims): Set<string> {
+  const names = isAppToken(claims)
+    ? [claims.appid, claims.azp, claims.oid, principalOf(claims), `aadapp=${claims.appid ?? claims.azp ?? claims.oid}`]
+    : [claims.oid, claims.upn, principalOf(claims), `aaduser=${claims.oid}`, claims.upn && `aaduser=${claims.upn}`];
+  return new Set(names.filter((name): name is string => typeof name === 'string' && name !== '').map((name) => name.toLowerCase()));
+}
+
+/** The claims of the caller's token that authorization looks at, for the record. */
+function identityOf(claims: TokenClaims): KustoCallerIdentity {
+  const appid = claims.appid ?? claims.azp;
+  return {
+    oid: claims.oid,
+    tid: claims.tid,
+    idtyp: typeof claims.idtyp === 'string' ? claims.idtyp : isAppToken(claims) ? 'app' : 'user',
+    ...(appid && { appid }),
+    ...(claims.scp && { scp: claims.scp }),
+    ...(claims.upn && { upn: claims.upn }),
+    aud: claims.aud,
+  };
 }
 
 // ---- responses -----------------------------------------------------------------

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createPrincipal } from '../auth/principal.ts';
 import { createAuditor, FIELD_CAPS, MAX_RECORD_BYTES } from './auditor.ts';
 import { memorySink } from '../../test/support/memory-sink.ts';
 
@@ -84,7 +85,7 @@ test('every client field is escaped and capped, in tool calls and rejections', a
   const sink = memorySink();
   const auditor = createAuditor({ sink });
   const huge = (prefix: string) => `${prefix}${FORGED}${'z'.repeat(1_000_000)}`;
-  const caller = { authMode: 'easyAuth' as const, objectId: huge('oid'), tenantId: huge('tid'), name: huge('name'), appId: huge('app') };
+  const caller = createPrincipal({ authMode: 'easyAuth', objectId: huge('oid'), tenantId: huge('tid'), name: huge('name'), appId: huge('app') });
   const request = { requestId: 'r1', traceId: '4bf92f3577b34da6a3ce929d0e0e4736', caller, userAgent: huge('ua'), protocolVersion: huge('pv') };
   auditor.toolCall({
     ...call,
@@ -124,7 +125,7 @@ test('no record exceeds MAX_RECORD_BYTES, even when every field is at its cap wi
   const auditor = createAuditor({ sink });
   // Quotes and backslashes double in JSON; CJK is 3 bytes in UTF-8; both at every cap.
   for (const filler of ['"\\'.repeat(20_000), '漢'.repeat(40_000), '😀'.repeat(20_000), FORGED.repeat(5_000)]) {
-    const caller = { authMode: 'easyAuth' as const, objectId: filler, tenantId: filler, name: filler, appId: filler };
+    const caller = createPrincipal({ authMode: 'easyAuth', objectId: filler, tenantId: filler, name: filler, appId: filler });
     auditor.toolCall({
       ...call,
       caller,

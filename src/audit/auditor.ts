@@ -42,9 +42,21 @@ export interface RejectionFacts extends RequestFacts {
   origin?: string;
 }
 
+/** A request that carried something it should not (it is served or refused on its own merits). */
+export interface SuspicionFacts extends RequestFacts {
+  /** e.g. `spoofed_principal_headers`. */
+  reason: string;
+  httpMethod: string;
+  path: string;
+  origin?: string;
+  /** Header names involved (never values). */
+  headers?: readonly string[];
+}
+
 export interface Auditor {
   toolCall(facts: ToolCallFacts): void;
   rejected(facts: RejectionFacts): void;
+  suspicious(facts: SuspicionFacts): void;
   /**
    * Waits for events still being prepared, then for the sink to deliver them.
    * With a deadline (epoch ms), events still waiting for the fingerprint key
@@ -89,6 +101,7 @@ export const FIELD_CAPS: Readonly<Record<string, number>> = {
   upstreamRequestId: 256,
   truncated: 8,
   resultType: 32,
+  downstreamIdentity: 32,
   queryText: 8192,
   arguments: MAX_SUMMARY,
   fingerprint: 16,
@@ -97,6 +110,7 @@ export const FIELD_CAPS: Readonly<Record<string, number>> = {
   path: 256,
   origin: 256,
   statusCode: 8,
+  headers: 256,
 };
 const DEFAULT_CAP = 256;
 /** No record is larger, as the stdout JSON line (UTF-8, newline included); larger fields are cut to fit. */
@@ -154,7 +168,8 @@ function requestProperties(facts: RequestFacts, extra: Record<string, string | u
   extra.authMode = caller?.authMode;
   extra.callerObjectId = clientField(caller?.objectId, 'callerObjectId', fingerprint);
   extra.callerTenantId = clientField(caller?.tenantId, 'callerTenantId', fingerprint);
-  extra.callerName = clientField(caller?.name, 'callerName', fingerprint);
+  // The sign-in name when there is one: stable and unique, unlike a display name.
+  extra.callerName = clientField(caller?.upn ?? caller?.name, 'callerName', fingerprint);
   extra.callerAppId = clientField(caller?.appId, 'callerAppId', fingerprint);
   extra.userAgent = clientField(facts.userAgent, 'userAgent', fingerprint);
   extra.protocolVersion = clientField(facts.protocolVersion, 'protocolVersion', fingerprint);
@@ -298,6 +313,7 @@ export function createAuditor(options: AuditorOptions): Auditor {
               upstreamRequestId: clientField(details.upstreamRequestId, 'upstreamRequestId', fingerprint),
               truncated: details.truncated === undefined ? undefined : String(details.truncated),
               resultType: details.resultType,
+              downstreamIdentity: details.downstreamIdentity,
               queryText: clientField(details.queryText, 'queryText', fingerprint),
               arguments: summarizeArguments(facts.arguments, facts.sensitiveArguments ?? [], fingerprint),
               fingerprint: key === KEY_UNAVAILABLE ? 'unavailable' : undefined,
@@ -310,6 +326,23 @@ export function createAuditor(options: AuditorOptions): Auditor {
       // Without a fingerprint key there is nothing to wait for: record at once.
       if (!options.fingerprintKey) return emitToolCall(undefined);
       track(keyOrGiveUp().then(emitToolCall));
+    },
+    suspicious(facts) {
+      emitSafely(AuditEventName.requestSuspicious, 'rejected', { ...facts, outcome: 'denied' }, () => [
+        requestProperties(
+          facts,
+          {
+            outcome: 'denied',
+            errorClass: clientField(facts.reason, 'errorClass', undefined),
+            httpMethod: clientField(facts.httpMethod, 'httpMethod', undefined),
+            path: clientField(facts.path, 'path', undefined),
+            origin: clientField(facts.origin, 'origin', undefined),
+            headers: clientField(facts.headers?.join(','), 'headers', undefined),
+          },
+          undefined,
+        ),
+        {},
+      ]);
     },
     rejected(facts) {
       emitSafely(AuditEventName.requestRejected, 'rejected', facts, () => [

@@ -8,6 +8,8 @@ export const AUDIT_SCHEMA_VERSION = '1';
 export const AuditEventName = {
   toolCall: 'mcp.tool.call',
   requestRejected: 'mcp.request.rejected',
+  /** Something in a request that should not be there, reported while the request goes on (e.g. forged principal headers). */
+  requestSuspicious: 'mcp.request.suspicious',
 } as const;
 
 export type AuditOutcome = 'success' | 'error' | 'denied';

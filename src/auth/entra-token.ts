@@ -43,7 +43,12 @@ export type AuthFailureReason =
   | 'missing_claim'
   | 'missing_scope'
   | 'missing_role'
-  | 'metadata_unavailable';
+  | 'metadata_unavailable'
+  /** Easy Auth: the request did not pass App Service authentication. */
+  | 'unauthenticated'
+  /** functionKey on the Node host: no key, or not the configured one. */
+  | 'no_function_key'
+  | 'invalid_function_key';
 
 export interface AuthFailure {
   /** 401: no or invalid token; 403: valid token without the scope or role; 503: Entra metadata unreachable (not the caller's fault). */

@@ -15,4 +15,11 @@ export interface CallContext {
   readonly signal: AbortSignal;
   /** Makes a call cancellable by `notifications/cancelled` while it runs. */
   cancellation(id: JsonRpcId): Cancellation;
+  /**
+   * Set by a tool call that met a Conditional Access claims challenge while
+   * acting for the caller (on-behalf-of): the handler then answers the HTTP
+   * request with 401 and the challenge, as MCP's authorization spec allows,
+   * unless the answer already started streaming.
+   */
+  claimsChallenge?: string;
 }

@@ -1,30 +1,43 @@
-import type { AuthMode } from '../config.ts';
+import { anonymousPrincipal, createPrincipal, type Principal } from '../auth/principal.ts';
 
-/** Who is calling, as far as this server can tell. Feeds tools and the audit log. */
-export interface CallerIdentity {
-  /** How the caller was admitted: a Functions key (anonymous to the app) or an Easy Auth principal. */
-  authMode: AuthMode;
-  objectId?: string;
-  tenantId?: string;
-  name?: string;
-  appId?: string;
-  identityProvider?: string;
-}
+/** Who is calling: one type for every auth mode (src/auth/principal.ts). */
+export type CallerIdentity = Principal;
 
 interface EasyAuthPrincipal {
   claims?: Array<{ typ?: unknown; val?: unknown }>;
 }
 
-const CLAIM_ALIASES: Record<string, keyof CallerIdentity> = {
+type ClaimField = 'objectId' | 'tenantId' | 'upn' | 'name' | 'appId';
+const CLAIM_ALIASES: Record<string, ClaimField> = {
   oid: 'objectId',
   'http://schemas.microsoft.com/identity/claims/objectidentifier': 'objectId',
   tid: 'tenantId',
   'http://schemas.microsoft.com/identity/claims/tenantid': 'tenantId',
-  preferred_username: 'name',
-  upn: 'name',
+  preferred_username: 'upn',
+  upn: 'upn',
+  name: 'name',
   appid: 'appId',
   azp: 'appId',
 };
+
+/**
+ * The headers App Service authentication (Easy Auth) injects after it has
+ * stripped any the client sent. Only trustworthy behind Easy Auth: in any
+ * other mode they come from the client and are ignored (and audited).
+ */
+export const PRINCIPAL_HEADERS = [
+  'x-ms-client-principal',
+  'x-ms-client-principal-id',
+  'x-ms-client-principal-name',
+  'x-ms-client-principal-idp',
+  'x-ms-token-aad-access-token',
+  'x-ms-token-aad-id-token',
+] as const;
+
+/** Which principal headers a request carries (names only, never values). */
+export function principalHeadersIn(request: Request): string[] {
+  return PRINCIPAL_HEADERS.filter((name) => request.headers.has(name));
+}
 
 function decodePrincipal(header: string | null): EasyAuthPrincipal | undefined {
   if (!header || header.length > 16_384) return undefined;
@@ -37,27 +50,34 @@ function decodePrincipal(header: string | null): EasyAuthPrincipal | undefined {
 }
 
 /**
- * Reads the caller from the request. In `easyAuth` mode App Service has
- * authenticated the caller, stripped any client-sent `X-MS-CLIENT-PRINCIPAL*`
- * headers and injected its own; a request without them did not pass Easy Auth
- * and gets `undefined` (the handler answers 401). These headers are only
- * trusted in that mode: anywhere else anyone could send them.
+ * The caller App Service authentication admitted, from its headers; undefined
+ * when they are missing (the request did not pass Easy Auth: the handler
+ * answers 401). Call only in `easyAuth` mode, which config.ts allows only on
+ * App Service with authentication enabled. The token store's access token,
+ * when App Service forwards it, is kept as the on-behalf-of assertion.
  */
-export function callerFromRequest(request: Request, authMode: AuthMode): CallerIdentity | undefined {
-  if (authMode !== 'easyAuth') return { authMode };
+export function easyAuthPrincipal(request: Request): Principal | undefined {
   const principalId = request.headers.get('x-ms-client-principal-id');
   if (!principalId) return undefined;
-  const caller: CallerIdentity = {
-    authMode,
+  const fields: Partial<Record<ClaimField, string>> = {
     objectId: principalId,
-    name: request.headers.get('x-ms-client-principal-name') ?? undefined,
-    identityProvider: request.headers.get('x-ms-client-principal-idp') ?? undefined,
+    upn: request.headers.get('x-ms-client-principal-name') ?? undefined,
   };
+  const roles: string[] = [];
+  const scopes: string[] = [];
+  const groups: string[] = [];
   for (const claim of decodePrincipal(request.headers.get('x-ms-client-principal'))?.claims ?? []) {
-    const field = typeof claim.typ === 'string' ? CLAIM_ALIASES[claim.typ] : undefined;
-    if (field && typeof claim.val === 'string' && caller[field] === undefined) {
-      (caller as unknown as Record<string, string>)[field] = claim.val;
-    }
+    if (typeof claim.typ !== 'string' || typeof claim.val !== 'string') continue;
+    if (claim.typ === 'roles' || claim.typ === 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role') roles.push(claim.val);
+    else if (claim.typ === 'scp' || claim.typ === 'http://schemas.microsoft.com/identity/claims/scope') scopes.push(...claim.val.split(/\s+/).filter(Boolean));
+    else if (claim.typ === 'groups' || claim.typ === 'http://schemas.microsoft.com/ws/2008/06/identity/claims/groups') groups.push(claim.val);
+    const field = CLAIM_ALIASES[claim.typ];
+    if (field && fields[field] === undefined) fields[field] = claim.val;
   }
-  return caller;
+  return createPrincipal(
+    { authMode: 'easyAuth', idtyp: 'user', ...fields, roles, scopes, groups },
+    request.headers.get('x-ms-token-aad-access-token') ?? undefined,
+  );
 }
+
+export { anonymousPrincipal };

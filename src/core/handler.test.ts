@@ -204,7 +204,7 @@ test('the request id is always our own; a valid traceparent is kept apart as tra
 });
 
 test('easyAuth mode: requests without the platform principal are 401; the principal reaches tools', async () => {
-  const { send, audit } = setup({ MCP_AUTH_MODE: 'easyAuth' });
+  const { send, audit } = setup({ MCP_AUTH_MODE: 'easyAuth', WEBSITE_SITE_NAME: 'func-test', WEBSITE_AUTH_ENABLED: 'True' });
   assert.equal((await send(mcpPost(rpc('ping')))).status, 401);
   const principal = Buffer.from(
     JSON.stringify({ auth_typ: 'aad', claims: [{ typ: 'http://schemas.microsoft.com/identity/claims/tenantid', val: 'tenant-1' }, { typ: 'appid', val: 'client-app' }] }),
@@ -217,7 +217,7 @@ test('easyAuth mode: requests without the platform principal are 401; the princi
       'x-ms-client-principal': principal,
     }),
   );
-  assert.deepEqual(json.result.structuredContent.caller, { objectId: 'oid-1', tenantId: 'tenant-1', name: 'ada@contoso.com', appId: 'client-app' });
+  assert.deepEqual(json.result.structuredContent.caller, { objectId: 'oid-1', tenantId: 'tenant-1', upn: 'ada@contoso.com', appId: 'client-app' });
   const events = await audit();
   assert.equal(events[0]?.properties.errorClass, 'unauthenticated');
   assert.equal(events[1]?.properties.callerObjectId, 'oid-1');
@@ -234,7 +234,7 @@ test('the instructions only claim attribution where the auth mode gives it', asy
   const initialize = rpc('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } });
   const keyed = await setup().send(mcpPost(initialize));
   assert.match(keyed.json.result.instructions, /not attributed to a person/);
-  const easy = await setup({ MCP_AUTH_MODE: 'easyAuth' }).send(mcpPost(initialize, { 'x-ms-client-principal-id': 'oid-1' }));
+  const easy = await setup({ MCP_AUTH_MODE: 'easyAuth', WEBSITE_SITE_NAME: 'func-test', WEBSITE_AUTH_ENABLED: 'True' }).send(mcpPost(initialize, { 'x-ms-client-principal-id': 'oid-1' }));
   assert.match(easy.json.result.instructions, /identity of the signed-in caller/);
 });
 

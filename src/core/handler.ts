@@ -4,11 +4,23 @@ import type { AuthMode } from '../config.ts';
 import type { Auditor, RejectionFacts } from '../audit/auditor.ts';
 import { jsonNestingDepth, readBodyWithLimit } from './body.ts';
 import type { CallContext } from './call-context.ts';
-import { callerFromRequest, type CallerIdentity } from './caller.ts';
+import type { AuthFailure } from '../auth/entra-token.ts';
+import { anonymousPrincipal } from '../auth/principal.ts';
+import {
+  authChallengeResponse,
+  protectedResourceMetadataPaths,
+  protectedResourceMetadataResponse,
+  protectedResourceMetadataUrl,
+  wwwAuthenticate,
+  type ProtectedResourceSettings,
+} from '../auth/protected-resource.ts';
+import type { Authenticator } from './authenticate.ts';
+import { easyAuthPrincipal, principalHeadersIn, type CallerIdentity } from './caller.ts';
 import type { Drain } from './drain.ts';
 import { JSON_HEADERS, jsonRpcErrorResponse, withHeaders } from './http.ts';
 import type { InflightRegistry, JsonRpcId } from './inflight.ts';
 import { serveLegacyRequest } from './legacy.ts';
+import { rateLimitKey, type RateLimiter } from './rate-limit.ts';
 import type { ServerFactory } from './mcp-server.ts';
 import { corsHeaders, isOriginAllowed, preflightHeaders } from './origin.ts';
 import { DEFAULT_NEGOTIATED_PROTOCOL_VERSION, ErrorCode, MODERN_PROTOCOL_VERSION, rejectionReason } from './protocol.ts';
@@ -18,6 +30,11 @@ export const HEALTH_PATH = '/health';
 
 export interface McpHandlerOptions {
   authMode: AuthMode;
+  authenticate: Authenticator;
+  /** Entra mode: the protected resource metadata served at its well-known paths and named in challenges. */
+  protectedResource?: ProtectedResourceSettings;
+  /** Entra mode: let `tools/list` (and the handshake before it) through without a token. */
+  allowAnonymousToolsList?: boolean;
   allowedOrigins: readonly string[];
   maxBodyBytes: number;
   /** SSE comment frames this often keep idle proxies from cutting a long call. */
@@ -28,6 +45,8 @@ export interface McpHandlerOptions {
   server: { name: string; version: string };
   /** The instance's shutdown: once it begins, new requests get 503 and every answer `Connection: close`. */
   drain?: Drain;
+  /** Per-caller token bucket for `tools/call` (MCP_RATE_LIMIT_PER_MINUTE); absent: no limit. */
+  rateLimit?: RateLimiter;
 }
 
 export type FetchHandler = (request: Request) => Promise<Response>;
@@ -50,6 +69,48 @@ function traceIdFor(request: Request): string | undefined {
   const match = TRACEPARENT.exec(request.headers.get('traceparent') ?? '');
   if (!match || match[1] === 'ff' || /^0+$/.test(match[2] ?? '') || /^0+$/.test(match[3] ?? '')) return undefined;
   return match[2];
+}
+
+const MISSING_TOKEN: AuthFailure = { status: 401, error: undefined, reason: 'no_token', description: 'Unauthorized: send an access token for this API (Authorization: Bearer).' };
+
+/** Methods an anonymous caller may use when MCP_ALLOW_ANONYMOUS_TOOLS_LIST is on: the handshake and the listing, nothing that runs a tool. */
+const ANONYMOUS_METHODS = new Set(['initialize', 'notifications/initialized', 'ping', 'server/discover', 'tools/list']);
+
+function isAnonymousListing(body: unknown): boolean {
+  const messages = Array.isArray(body) ? body : [body];
+  return messages.length > 0 && messages.every((m) => typeof (m as { method?: unknown } | null)?.method === 'string' && ANONYMOUS_METHODS.has((m as { method: string }).method));
+}
+
+/** 401 `insufficient_claims` with Entra's claims request (base64), so the client signs in again asking for them. */
+function claimsChallengeResponse(encodedClaims: string, settings: ProtectedResourceSettings): Response {
+  const challenge = wwwAuthenticate({
+    resourceMetadataUrl: protectedResourceMetadataUrl(settings),
+    scope: settings.scopes.join(' '),
+    error: 'insufficient_claims',
+    errorDescription: 'Conditional Access requires a new sign-in with additional claims',
+    claims: encodedClaims,
+  });
+  return new Response('Conditional Access requires a new sign-in with the claims in the WWW-Authenticate challenge.\n', {
+    status: 401,
+    headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'www-authenticate': challenge },
+  });
+}
+
+/** The RFC 9728 document: public, cacheable, readable from any origin (browser-based clients fetch it). */
+function protectedResourceMetadataAnswer(request: Request, settings: ProtectedResourceSettings): Response {
+  const cors = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, HEAD, OPTIONS', 'access-control-allow-headers': '*', 'access-control-max-age': '600' };
+  if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: cors });
+  if (request.method !== 'GET' && request.method !== 'HEAD') return new Response(null, { status: 405, headers: { allow: 'GET, HEAD, OPTIONS' } });
+  const document = withHeaders(protectedResourceMetadataResponse(settings), cors);
+  return request.method === 'HEAD' ? new Response(null, { status: 200, headers: document.headers }) : document;
+}
+
+/** How many `tools/call` requests a body carries: what the rate limit counts (everything else is answered from memory). */
+function toolCallCount(body: unknown): number {
+  const messages = Array.isArray(body) ? body : [body];
+  let count = 0;
+  for (const message of messages) if ((message as { method?: unknown } | null)?.method === 'tools/call') count++;
+  return count;
 }
 
 /** `notifications/cancelled` messages in a body, as the ids they name. */
@@ -95,8 +156,11 @@ export function createMcpHandler(options: McpHandlerOptions): FetchHandler {
     },
   );
 
+  const prmPaths = new Set(options.protectedResource ? protectedResourceMetadataPaths(options.protectedResource) : []);
+
   return async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
+    if (options.protectedResource && prmPaths.has(url.pathname)) return protectedResourceMetadataAnswer(request, options.protectedResource);
     if (url.pathname === HEALTH_PATH && (request.method === 'GET' || request.method === 'HEAD')) {
       // A shutting-down instance reports itself unhealthy, so probes and load balancers stop sending to it.
       if (drain?.draining) {
@@ -137,6 +201,13 @@ export function createMcpHandler(options: McpHandlerOptions): FetchHandler {
       audit(status, facts);
       return jsonRpcErrorResponse(status, code, message, { ...answerHeaders, ...headers });
     };
+    const auditFacts = () => ({ requestId, traceId, userAgent, protocolVersion: headerVersion ?? undefined, httpMethod: request.method, path: url.pathname, ...(origin && { origin }) });
+    /** 401/403 with the challenge (Entra mode), or the plain refusal of the other modes; audited with the reason. */
+    const refuseAuth = (failure: AuthFailure = MISSING_TOKEN) => {
+      audit(failure.status, { reason: failure.reason, outcome: failure.status === 503 ? 'error' : 'denied' });
+      if (!options.protectedResource) return jsonRpcErrorResponse(failure.status, ErrorCode.ServerError, failure.description, answerHeaders);
+      return withHeaders(authChallengeResponse(failure, options.protectedResource), answerHeaders);
+    };
 
     if (!originAllowed) {
       return reject(403, ErrorCode.ServerError, 'Forbidden: this Origin is not allowed. Add it to MCP_ALLOWED_ORIGINS if it is a trusted web client.', {
@@ -146,7 +217,7 @@ export function createMcpHandler(options: McpHandlerOptions): FetchHandler {
     }
     if (drain?.draining) {
       // Nothing new starts on an instance that is shutting down; a refused call is audited like any refusal.
-      if (request.method === 'POST') caller = callerFromRequest(request, options.authMode);
+      if (request.method === 'POST' && options.authMode === 'easyAuth') caller = easyAuthPrincipal(request);
       const status = 503;
       const message = 'Service Unavailable: this server instance is shutting down. Retry the request; another instance will serve it.';
       const headers = { 'retry-after': String(SHUTDOWN_RETRY_AFTER_SECONDS), ...CLOSE };
@@ -162,13 +233,14 @@ export function createMcpHandler(options: McpHandlerOptions): FetchHandler {
         allow: 'POST',
       });
     }
-    caller = callerFromRequest(request, options.authMode);
-    if (!caller) {
-      return reject(401, ErrorCode.ServerError, "Unauthorized: sign in through the app's Microsoft Entra authentication (Easy Auth).", {
-        reason: 'unauthenticated',
-        outcome: 'denied',
-      });
-    }
+    const spoofed = options.authMode === 'easyAuth' ? [] : principalHeadersIn(request);
+    const admission = await options.authenticate(request);
+    if (admission.ok) caller = admission.principal;
+    // Principal headers outside Easy Auth come from the client: never read, always reported.
+    if (spoofed.length > 0) auditor.suspicious({ ...auditFacts(), reason: 'spoofed_principal_headers', headers: spoofed });
+    // An anonymous tools/list, when allowed, is decided once the body is read.
+    const anonymousListAllowed = !admission.ok && admission.failure.reason === 'no_token' && options.allowAnonymousToolsList === true;
+    if (!admission.ok && !anonymousListAllowed) return refuseAuth(admission.failure);
     if (!isJsonContentType(request.headers.get('content-type'))) {
       return reject(415, ErrorCode.ServerError, 'Unsupported Media Type: Content-Type must be application/json', { reason: 'unsupported_media_type', outcome: 'error' });
     }
@@ -188,6 +260,19 @@ export function createMcpHandler(options: McpHandlerOptions): FetchHandler {
       return reject(400, ErrorCode.ParseError, 'Parse error: Invalid JSON', { reason: 'parse_error', outcome: 'error' });
     }
 
+    if (!caller) {
+      if (admission.ok || !isAnonymousListing(message)) return refuseAuth(admission.ok ? undefined : admission.failure);
+      caller = anonymousPrincipal(options.authMode);
+    }
+    // Before the SDK runs anything: a caller past its rate gets 429 with the wait, audited.
+    const calls = options.rateLimit ? toolCallCount(message) : 0;
+    if (calls > 0) {
+      const verdict = options.rateLimit!.take(rateLimitKey(caller), calls);
+      if (!verdict.ok) {
+        const wait = String(verdict.retryAfterSeconds);
+        return reject(429, ErrorCode.ServerError, `Too Many Requests: your tool-call rate on this server (MCP_RATE_LIMIT_PER_MINUTE) is used up. Retry after ${wait} s.`, { reason: 'rate_limited', outcome: 'denied' }, { 'retry-after': wait });
+      }
+    }
     for (const id of cancelledIds(message)) inflight.cancel(caller, id);
     const admitted = caller;
     const call: CallContext = {
@@ -213,6 +298,12 @@ export function createMcpHandler(options: McpHandlerOptions): FetchHandler {
       response = await modern.fetch(request, { parsedBody: message });
     }
     if (response.status >= 400) audit(response.status, { reason: await rejectionReason(response), outcome: response.status === 401 || response.status === 403 ? 'denied' : 'error' });
+    // A claims challenge met while acting for the caller goes back as the spec's 401 step-up, when
+    // the answer is still ours to replace (a JSON answer; an event stream keeps the tool's error result).
+    if (call.claimsChallenge && options.protectedResource && !response.headers.get('content-type')?.startsWith('text/event-stream')) {
+      void response.body?.cancel();
+      return withHeaders(claimsChallengeResponse(call.claimsChallenge, options.protectedResource), answerHeaders);
+    }
     // Answers that end during a shutdown close their connection, so keep-alive clients reconnect elsewhere.
     return withHeaders(response, drain?.draining ? { ...answerHeaders, ...CLOSE } : answerHeaders);
   };

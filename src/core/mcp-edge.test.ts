@@ -141,7 +141,7 @@ test('notifications/cancelled aborts the named call of the same caller on this i
 });
 
 test('a cancel never reaches another caller\'s call, nor a call whose id is ambiguous', { timeout: 10_000 }, async () => {
-  const { app, probe } = setup({ MCP_AUTH_MODE: 'easyAuth' });
+  const { app, probe } = setup({ MCP_AUTH_MODE: 'easyAuth', WEBSITE_SITE_NAME: 'func-test', WEBSITE_AUTH_ENABLED: 'True' });
   const as = (oid: string) => ({ 'x-ms-client-principal-id': oid, 'mcp-protocol-version': '2025-11-25' });
   const control = probe();
   const pending = app.fetch(mcpPost(rpc('tools/call', { name: 'probe_wait', arguments: {} }, 7), as('alice')));

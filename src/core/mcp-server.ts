@@ -1,14 +1,17 @@
 import { Server, type CacheHint, type jsonSchemaValidator, type ListToolsResult, type ServerContext } from '@modelcontextprotocol/server';
 import type { CallContext } from './call-context.ts';
+import type { GrantedTools } from './granted-tools.ts';
 import type { ProgressSink } from './progress.ts';
 import type { ToolCallRunner } from './tool-call.ts';
 
 export interface ServerFactoryOptions {
   info: { name: string; title: string; version: string };
   instructions: string;
-  /** `tools/list` result, built once at start (JSON Schemas included). */
+  /** `tools/list` result, built once at start (JSON Schemas included): everything enabled, when `granted` is not given. */
   tools: ListToolsResult['tools'];
-  /** 2026-07-28 cache hint for `tools/list`: `private` as soon as the list depends on the caller. */
+  /** The tools each caller may call (src/auth/grants.ts): `tools/list` shows only those. */
+  granted?: GrantedTools;
+  /** 2026-07-28 cache hint for `tools/list`; its `cacheScope` becomes `private` for a caller whose list depends on who they are. */
   toolsListCache: CacheHint;
   runTool: ToolCallRunner;
   /**
@@ -42,12 +45,14 @@ export function createServerFactory(options: ServerFactoryOptions): ServerFactor
     jsonSchemaValidator: options.jsonSchemaValidator,
     cacheHints: { 'tools/list': options.toolsListCache },
   };
-  const { tools, runTool } = options;
+  // A list that depends on the caller must not be shared by caches between callers.
+  const personalOptions = { ...serverOptions, cacheHints: { 'tools/list': { ...options.toolsListCache, cacheScope: 'private' as const } } };
+  const { tools, granted, runTool } = options;
 
   return function createServer(call: CallContext): Server {
-    const server = new Server(options.info, serverOptions);
+    const server = new Server(options.info, granted?.personal(call.caller) ? personalOptions : serverOptions);
     // A fresh wrapper each time: the SDK decorates results on their way out.
-    server.setRequestHandler('tools/list', async () => ({ tools }));
+    server.setRequestHandler('tools/list', async () => ({ tools: granted ? granted.descriptors(call.caller) : tools }));
     server.setRequestHandler('tools/call', (request, ctx) =>
       runTool(
         {

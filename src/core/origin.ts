@@ -32,7 +32,7 @@ const ALLOWED_REQUEST_HEADERS = [
   'x-functions-key',
   'x-custom-auth-headers',
 ];
-const EXPOSED_HEADERS = 'www-authenticate, x-request-id, mcp-protocol-version, mcp-session-id';
+const EXPOSED_HEADERS = 'www-authenticate, retry-after, x-request-id, mcp-protocol-version, mcp-session-id';
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 
 /**

@@ -1,3 +1,4 @@
+import { anonymousPrincipal } from '../auth/principal.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
@@ -76,7 +77,7 @@ function setup(auditor?: Auditor) {
   const run = createToolCallRunner({ catalog: buildToolCatalog({ toolsets: ['server'], readOnly: true }, tools), services: {}, auditor: auditor ?? real, server: SERVER, progressIntervalMs: 60_000 });
   const httpRequest = new AbortController();
   const sdk = new AbortController();
-  const caller = { authMode: 'functionKey' as const };
+  const caller = anonymousPrincipal('functionKey');
   const call: CallContext = {
     caller,
     requestId: 'req-1',
@@ -157,6 +158,7 @@ test('an auditor that throws cannot take the answer down; the fallback event is 
       recorded.push(facts);
     },
     rejected() {},
+    suspicious() {},
     async flush() {},
   };
   const { run, call, request } = setup(flaky);

@@ -1,3 +1,4 @@
+import { ClaimsChallengeError, onBehalfOfErrorIn } from '../azure/on-behalf-of.ts';
 import type { Auditor } from '../audit/auditor.ts';
 import type { ServerFacts, ToolContext, ToolDefinition, ToolInputRequired, ToolResult } from '../tools/define-tool.ts';
 import type { ToolCatalog } from '../tools/catalog.ts';
@@ -5,6 +6,7 @@ import type { ToolServices } from '../tools/services.ts';
 import { CallAbortedError, disconnectSignal } from './abort.ts';
 import type { CallContext } from './call-context.ts';
 import type { Drain } from './drain.ts';
+import type { GrantedTools } from './granted-tools.ts';
 import { startHeartbeat, type ProgressSink } from './progress.ts';
 import { clientText } from '../audit/text.ts';
 
@@ -30,6 +32,8 @@ export interface ToolCallRunnerOptions {
   progressIntervalMs: number;
   /** The instance's shutdown: running calls are counted until audited, and stopped when its grace ends. */
   drain?: Drain;
+  /** Who may call which tool (MCP_TOOLSET_GRANTS); a call outside the caller's grants is `denied` (`not_granted`). Without it, every enabled tool. */
+  granted?: GrantedTools;
 }
 
 type WireResult = Omit<ToolResult, 'audit'> | Omit<ToolInputRequired, 'audit'>;
@@ -163,6 +167,15 @@ export function createToolCallRunner(options: ToolCallRunnerOptions) {
           audit: { errorClass: error.kind },
         };
       }
+      const delegation = onBehalfOfErrorIn(error);
+      if (delegation instanceof ClaimsChallengeError) {
+        call.claimsChallenge = delegation.encodedClaims;
+        return {
+          isError: true,
+          content: [{ type: 'text', text: `${tool.name} was not run: ${delegation.message} Next step: ${delegation.nextStep}` }],
+          audit: { errorClass: 'claims_challenge' },
+        };
+      }
       process.stderr.write(`tool ${tool.name} failed (request ${call.requestId}): ${(error as Error).stack ?? String(error)}\n`);
       return {
         isError: true,
@@ -183,22 +196,26 @@ export function createToolCallRunner(options: ToolCallRunnerOptions) {
     const disabledReason = catalog.disabled.get(name);
     // A disabled tool is still described by its definition: its sensitive arguments stay redacted.
     const definition = tool ?? catalog.known.get(name);
+    const { granted } = options;
+    const notGranted = tool && granted && !granted.access(call.caller).allows(tool) ? granted.policy.requirement(tool) : undefined;
     let result: ToolResult | ToolInputRequired;
-    if (tool) {
+    if (tool && notGranted !== undefined) {
+      result = { isError: true, content: [{ type: 'text', text: `Tool ${name} is not granted to you: ${notGranted}` }], audit: { errorClass: 'not_granted' } };
+    } else if (tool) {
       result = await runTool(tool, request, call);
     } else if (disabledReason) {
       result = { isError: true, content: [{ type: 'text', text: `Tool ${name} is not available: ${disabledReason}.` }], audit: { errorClass: 'tool_disabled' } };
     } else {
       result = {
         isError: true,
-        content: [{ type: 'text', text: `Unknown tool ${JSON.stringify(name.slice(0, 100))}. Available tools: ${[...catalog.enabled.keys()].join(', ')}.` }],
+        content: [{ type: 'text', text: `Unknown tool ${JSON.stringify(name.slice(0, 100))}. Available tools: ${(granted ? granted.names(call.caller) : [...catalog.enabled.keys()]).join(', ') || 'none for you'}.` }],
         audit: { errorClass: 'unknown_tool' },
       };
     }
     const { audit, ...wire } = result;
     const inputRequired = isInputRequired(result);
     const failed = !inputRequired && result.isError === true;
-    const outcome = !failed ? 'success' : disabledReason ? 'denied' : 'error';
+    const outcome = !failed ? 'success' : disabledReason || notGranted !== undefined ? 'denied' : 'error';
     // The audit can never take the answer down, and never leaves a call without its event.
     try {
       auditor.toolCall({

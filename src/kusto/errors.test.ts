@@ -166,3 +166,30 @@ test('credential_unavailable: the managed identity got no token; never told as a
   const metadataDown = toKustoError(Object.assign(new Error('x'), { name: 'KustoAuthenticationError', inner: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' } }), 'id');
   assert.equal(kustoErrorResult(metadataDown, CONTEXT).audit?.errorClass, 'unreachable');
 });
+
+test('on behalf of a user: exchange failures say who must act, a 403 is about the user, a claims challenge is thrown on', async () => {
+  const { ClaimsChallengeError, OnBehalfOfError } = await import('../azure/on-behalf-of.ts');
+  // As the Kusto SDK wraps a credential's error.
+  const wrapped = (inner: Error) => Object.assign(new Error(inner.message), { name: 'KustoAuthenticationError', inner });
+  const consent = kustoErrorResult(wrapped(new OnBehalfOfError('consent_required', 'Not consented (AADSTS65001).', 'An administrator grants admin consent.', 'AADSTS65001')), CONTEXT);
+  assert.equal(consent.isError, true);
+  assert.deepEqual([consent.audit?.errorClass, consent.audit?.downstreamIdentity], ['consent_required', 'onBehalfOf']);
+  assert.match(textOf(consent), /Nothing was sent to the cluster\.\nNext step: An administrator grants admin consent\./);
+  const noUser = kustoErrorResult(new OnBehalfOfError('no_user', 'An app-only caller.', 'Sign in as a user.'), CONTEXT);
+  assert.equal(noUser.audit?.errorClass, 'unauthenticated');
+  const broken = kustoErrorResult(new OnBehalfOfError('client_authentication_failed', 'Federated credential missing.', 'An operator fixes it.', 'AADSTS70021'), CONTEXT);
+  assert.equal(broken.audit?.errorClass, 'credential_unavailable');
+
+  const denied = new KustoRequestError(403, 'Forbidden', "Principal 'aaduser=u;t' is not authorized to read database 'Samples'.", 'crid', { identity: 'onBehalfOf' });
+  const result = kustoErrorResult(denied, CONTEXT);
+  assert.equal(result.audit?.errorClass, 'permission_denied');
+  assert.equal(result.audit?.downstreamIdentity, 'onBehalfOf');
+  assert.match(textOf(result), /Access denied to you \(HTTP 403\)/);
+  assert.match(textOf(result), /You need the Viewer role \(or higher\) on database "Samples"/);
+  const asApp = kustoErrorResult(new KustoRequestError(403, 'Forbidden', 'x', 'crid', { identity: 'managedIdentity' }), CONTEXT);
+  assert.match(textOf(asApp), /grant this server's identity the Viewer role/);
+  assert.equal(asApp.audit?.downstreamIdentity, 'managedIdentity');
+
+  const challenge = new ClaimsChallengeError('{"access_token":{"nbf":{"essential":true,"value":"1"}}}', 'AADSTS50079');
+  assert.throws(() => kustoErrorResult(wrapped(challenge), CONTEXT), (error: unknown) => error === challenge);
+});

@@ -1,3 +1,4 @@
+import { ClaimsChallengeError, onBehalfOfErrorIn, type OnBehalfOfError } from '../azure/on-behalf-of.ts';
 import { CallAbortedError } from '../core/abort.ts';
 import { BackendBusyError } from '../core/limiter.ts';
 import { toolError, type ToolResult } from '../tools/define-tool.ts';
@@ -108,8 +109,24 @@ function location(error: KustoRequestError): string {
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
+/**
+ * The caller's token could not be obtained (on-behalf-of): nothing was
+ * sent. A Conditional Access claims challenge is not a tool result: it is
+ * thrown on, so the HTTP layer can answer 401 with the claims for the client
+ * to sign in again with.
+ */
+function onBehalfOfResult(error: OnBehalfOfError, target: string): ToolResult {
+  if (error instanceof ClaimsChallengeError) throw error;
+  const errorClass = error.code === 'no_user' ? 'unauthenticated' : error.code === 'client_authentication_failed' ? 'credential_unavailable' : error.code;
+  const result = toolError({ target, message: `${error.message} Nothing was sent to the cluster.`, nextStep: error.nextStep, errorClass });
+  if (result.audit) result.audit.downstreamIdentity = 'onBehalfOf';
+  return result;
+}
+
 export function kustoErrorResult(error: unknown, context: ErrorContext): ToolResult {
   const base = { target: context.target };
+  const onBehalfOf = onBehalfOfErrorIn(error);
+  if (onBehalfOf) return onBehalfOfResult(onBehalfOf, context.target);
   const narrow = `Narrow the time range, filter earlier, or summarize; or raise timeoutSeconds (at most ${context.maxTimeoutSeconds ?? '?'}).`;
   if (error instanceof InvalidIdentifierError) {
     return toolError({ ...base, message: error.message, nextStep: 'Use an exact name from kusto_list_tables.', errorClass: 'invalid_arguments' });
@@ -161,7 +178,12 @@ export function kustoErrorResult(error: unknown, context: ErrorContext): ToolRes
     });
   }
   const message = firstLine(error.message);
-  const result = (errorClass: string, nextStep: string, text = message) => toolError({ ...base, message: text, nextStep, errorClass, upstreamRequestId: error.clientRequestId });
+  const asUser = error.details.identity === 'onBehalfOf';
+  const result = (errorClass: string, nextStep: string, text = message) => {
+    const failed = toolError({ ...base, message: text, nextStep, errorClass, upstreamRequestId: error.clientRequestId });
+    if (failed.audit && error.details.identity) failed.audit.downstreamIdentity = error.details.identity;
+    return failed;
+  };
   const errorClass = classifyKustoError(error);
   const hints = context.nameHints?.length ? ` ${context.nameHints.join(' ')}` : '';
   switch (errorClass) {
@@ -170,9 +192,14 @@ export function kustoErrorResult(error: unknown, context: ErrorContext): ToolRes
     case 'throttled':
       return result(errorClass, `Wait ${error.details.retryAfterSeconds ?? 10} seconds, then retry; reduce concurrency or narrow the query.`, `Kusto throttled the request (HTTP 429): ${message}`);
     case 'unauthenticated':
-      return result(errorClass, "The server's managed identity was not accepted; an operator must check its token audience and tenant.", `Kusto rejected the server's credentials (HTTP 401): ${message}`);
+      return asUser
+        ? result(errorClass, 'Sign in again in your MCP client and retry; if it persists, an operator checks that the cluster accepts tokens from this tenant.', `Kusto rejected the token issued on your behalf (HTTP 401): ${message}`)
+        : result(errorClass, "The server's managed identity was not accepted; an operator must check its token audience and tenant.", `Kusto rejected the server's credentials (HTTP 401): ${message}`);
     case 'permission_denied':
-      return result(errorClass, `Ask an operator to grant this server's identity the Viewer role on database "${context.database}" (or check the database name).`, `Access denied (HTTP 403): ${message}`);
+      // On behalf of a user, Kusto decided with the user's own roles.
+      return asUser
+        ? result(errorClass, `You need the Viewer role (or higher) on database "${context.database}": ask its administrator, or call kusto_list_databases to see the databases you can read.`, `Access denied to you (HTTP 403): ${message}`)
+        : result(errorClass, `Ask an operator to grant this server's identity the Viewer role on database "${context.database}" (or check the database name).`, `Access denied (HTTP 403): ${message}`);
     case 'timeout':
       return result(errorClass, narrow);
     case 'result_too_large':

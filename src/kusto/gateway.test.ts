@@ -59,18 +59,24 @@ test('the abort reason tells a client that went away from a cancel, and both fro
 
 test('the gateway refuses commands, directives and set statements before any I/O', async () => {
   let credentialAsked = false;
-  const gateway = createKustoGateway({
-    credential: async () => {
-      credentialAsked = true;
-      throw new Error('no I/O expected');
+  const identity = {
+    mode: 'managedIdentity' as const,
+    partition: 'app',
+    credential: {
+      getToken: async () => {
+        credentialAsked = true;
+        throw new Error('no I/O expected');
+      },
     },
+  };
+  const gateway = createKustoGateway({
     clusters: [{ name: 'help', url: 'https://help.kusto.windows.net' }],
     appName: 'app',
     limiter: createLimiter({ concurrency: 4, queue: 4, maxWaitMs: 1000 }),
   });
   const cluster = { name: 'help', url: 'https://help.kusto.windows.net' };
   for (const text of ['\u180E.drop table T', '#connect x\n.drop table T', 'set request_remote_entities_disabled=false; T']) {
-    await assert.rejects(gateway.query({ cluster, database: 'Samples', text, clientRequestId: 'id', timeoutMs: 1000 }), KustoQueryRefusedError, JSON.stringify(text));
+    await assert.rejects(gateway.query({ identity, cluster, database: 'Samples', text, clientRequestId: 'id', timeoutMs: 1000 }), KustoQueryRefusedError, JSON.stringify(text));
   }
   assert.equal(credentialAsked, false);
 });

@@ -1,4 +1,6 @@
-import type { CredentialProvider } from '../azure/credential.ts';
+import type { Agent } from 'node:https';
+import type { DownstreamIdentity } from '../azure/downstream-identity.ts';
+import { onBehalfOfErrorIn } from '../azure/on-behalf-of.ts';
 import { commonJsExports } from '../core/interop.ts';
 import type { KustoCluster } from './clusters.ts';
 import { cancelQuery, type ManagementCommand } from './commands.ts';
@@ -19,6 +21,13 @@ export { KustoCancelledError, KustoCredentialError, KustoQueryRefusedError, Kust
  * Every query passes the read-only check and carries the confinement
  * options, added here so that no tool can forget them; commands can only
  * be the ones commands.ts builds.
+ *
+ * Every request names the identity it is sent as (`identity`, from
+ * `KustoServices.session(caller)`): the app's managed identity shares one
+ * SDK client per cluster; on behalf of a user, the call gets clients of its
+ * own, bound to that user's credential, so two users' calls can never send
+ * each other's token. All clients share one keep-alive connection pool
+ * (TLS connections carry no identity; each request carries its token).
  */
 
 /**
@@ -53,7 +62,9 @@ interface CommonRequest {
   /** Aborting stops waiting and sends `.cancel query` for this request id. */
   signal?: AbortSignal;
   /** `x-ms-user`: who the call is for (otherwise the SDK sends the OS user name). */
-  user?: string;
+  user?: string | undefined;
+  /** Who the request is sent as; its cancel goes out as the same identity. */
+  identity: DownstreamIdentity;
 }
 
 export interface KustoQueryRequest extends CommonRequest {
@@ -81,7 +92,6 @@ type Sdk = typeof import('azure-kusto-data');
 type SdkClient = InstanceType<Sdk['Client']>;
 
 export interface KustoGatewayOptions {
-  credential: CredentialProvider;
   clusters: readonly KustoCluster[];
   /** `x-ms-app` / `request_app_name`, visible in `.show queries`. */
   appName: string;
@@ -104,7 +114,11 @@ interface Send {
 
 export function createKustoGateway(options: KustoGatewayOptions): KustoGateway {
   let sdk: Promise<Sdk> | undefined;
-  const clients = new Map<string, Promise<SdkClient>>();
+  let agent: Promise<Agent> | undefined;
+  /** The app identity's clients, one per cluster (keyed by partition too, so no other identity can pick one up). */
+  const appClients = new Map<string, Promise<SdkClient>>();
+  /** Clients of one call acting for a user, per cluster; they go with the call's identity. */
+  const callClients = new WeakMap<DownstreamIdentity, Map<string, Promise<SdkClient>>>();
 
   const loadSdk = () =>
     (sdk ??= import('azure-kusto-data').then((module) => {
@@ -117,16 +131,25 @@ export function createKustoGateway(options: KustoGatewayOptions): KustoGateway {
       return loaded;
     }));
 
-  const clientFor = (cluster: KustoCluster) => {
-    let client = clients.get(cluster.url);
+  const sharedAgent = () => (agent ??= import('node:https').then(({ Agent: HttpsAgent }) => new HttpsAgent({ keepAlive: true })));
+
+  const createClient = (cluster: KustoCluster, identity: DownstreamIdentity) =>
+    Promise.all([loadSdk(), sharedAgent()]).then(([kusto, pool]) => {
+      const created = new kusto.Client(kusto.KustoConnectionStringBuilder.withTokenCredential(cluster.url, identity.credential));
+      // Text in, our own parser out (see frames.ts).
+      created.axiosInstance.defaults.responseType = 'text';
+      created.axiosInstance.defaults.httpsAgent = pool;
+      return created;
+    });
+
+  const clientFor = (cluster: KustoCluster, identity: DownstreamIdentity) => {
+    const clients = identity.mode === 'managedIdentity' ? appClients : (callClients.get(identity) ?? new Map<string, Promise<SdkClient>>());
+    if (identity.mode !== 'managedIdentity') callClients.set(identity, clients);
+    const key = `${identity.partition}\n${cluster.url}`;
+    let client = clients.get(key);
     if (!client) {
-      client = Promise.all([loadSdk(), options.credential()]).then(([kusto, credential]) => {
-        const created = new kusto.Client(kusto.KustoConnectionStringBuilder.withTokenCredential(cluster.url, credential));
-        // Text in, our own parser out (see frames.ts).
-        created.axiosInstance.defaults.responseType = 'text';
-        return created;
-      });
-      clients.set(cluster.url, client);
+      client = createClient(cluster, identity);
+      clients.set(key, client);
     }
     return client;
   };
@@ -143,7 +166,7 @@ export function createKustoGateway(options: KustoGatewayOptions): KustoGateway {
   }
 
   async function sendNow({ kind, request, text, timeoutMs, options: requestOptions, parameters, cancellable }: Send): Promise<unknown> {
-    const [kusto, client] = await Promise.all([loadSdk(), clientFor(request.cluster)]);
+    const [kusto, client] = await Promise.all([loadSdk(), clientFor(request.cluster, request.identity)]);
     const properties = new kusto.ClientRequestProperties();
     properties.raw = true;
     properties.clientRequestId = request.clientRequestId;
@@ -163,7 +186,12 @@ export function createKustoGateway(options: KustoGatewayOptions): KustoGateway {
       return typeof body === 'string' ? parseKustoJson(body) : body;
     } catch (error) {
       if (error instanceof KustoCancelledError) throw error;
-      throw toKustoError(error, request.clientRequestId);
+      // No token for the user (consent, assignment, a claims challenge): nothing was sent; the tool says what to do.
+      const onBehalfOf = onBehalfOfErrorIn(error);
+      if (onBehalfOf) throw onBehalfOf;
+      const failure = toKustoError(error, request.clientRequestId);
+      if (failure instanceof KustoRequestError) failure.details.identity = request.identity.mode;
+      throw failure;
     }
   }
 
@@ -171,7 +199,7 @@ export function createKustoGateway(options: KustoGatewayOptions): KustoGateway {
   function cancel(request: CommonRequest): void {
     const sent = send({
       kind: 'command',
-      request: { cluster: request.cluster, database: request.database, clientRequestId: `${request.clientRequestId}.cancel` },
+      request: { cluster: request.cluster, database: request.database, clientRequestId: `${request.clientRequestId}.cancel`, identity: request.identity },
       text: cancelQuery(request.clientRequestId, 'MCP caller went away or timed out').text,
       timeoutMs: 10_000,
       options: {},

@@ -18,6 +18,8 @@ export interface KustoErrorDetails {
   activityId?: string;
   retryAfterSeconds?: number;
   permanent?: boolean;
+  /** Who the request was sent as (the gateway sets it): the next step differs for the app's identity and a user's. */
+  identity?: 'managedIdentity' | 'onBehalfOf';
 }
 
 /** A failure answered by the service (HTTP status and OneApi error) or the network (no status). */

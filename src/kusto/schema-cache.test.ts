@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSchemaCache, unknownNameHints, type DatabaseSchema } from './schema-cache.ts';
-import { scriptedGateway, table } from './scripted-gateway.test-support.ts';
+import { scriptedGateway, table, testAppIdentity as app } from './scripted-gateway.test-support.ts';
 
 const cluster = { name: 'help', url: 'https://help.kusto.windows.net' };
 
@@ -26,20 +26,20 @@ test('the schema cache fetches once, trusts the TTL, then checks the version wit
   const gateway = scriptedGateway({ command: () => [table([['DatabaseSchema', 'string']], answer === '' ? [] : [[answer]])] });
   const cache = createSchemaCache({ gateway, ttlMs: 1000, now: () => clock, newRequestId: (p) => `id.${p}` });
 
-  const first = await cache.get(cluster, 'Samples');
+  const first = await cache.get(app, cluster, 'Samples');
   assert.deepEqual(first.tables.get('StormEvents')?.columns, [{ name: 'State', type: 'string' }], '.NET type names map to KQL types');
   assert.equal(first.version, 'v1.0');
-  await cache.get(cluster, 'samples');
+  await cache.get(app, cluster, 'samples');
   assert.equal(gateway.commands.length, 1, 'within the TTL (and case-insensitive database names) no new request');
 
   clock = 1500;
   answer = '';
-  const unchanged = await cache.get(cluster, 'Samples');
+  const unchanged = await cache.get(app, cluster, 'Samples');
   assert.equal(gateway.commands[1]?.command.text, `.show database ['Samples'] schema if_later_than "v1.0" as json`);
   assert.equal(unchanged, first, 'an empty answer keeps the cached schema');
 
   answer = schemaJson([1, 1], { StormEvents: [['State', 'System.String']], Fresh: [['Id', 'System.Int64']] });
-  const refreshed = await cache.refresh(cluster, 'Samples');
+  const refreshed = await cache.refresh(app, cluster, 'Samples');
   assert.equal(gateway.commands.length, 3, 'refresh checks at once, whatever the TTL');
   assert.deepEqual([...refreshed.tables.keys()], ['StormEvents', 'Fresh']);
   assert.equal(refreshed.version, 'v1.1');
@@ -57,11 +57,11 @@ test('concurrent lookups share one fetch, and a failed fetch is not cached', asy
     },
   });
   const cache = createSchemaCache({ gateway, ttlMs: 60_000, newRequestId: (p) => p });
-  const results = await Promise.allSettled([cache.get(cluster, 'Samples'), cache.get(cluster, 'Samples'), cache.get(cluster, 'Samples')]);
+  const results = await Promise.allSettled([cache.get(app, cluster, 'Samples'), cache.get(app, cluster, 'Samples'), cache.get(app, cluster, 'Samples')]);
   assert.equal(calls, 1);
   assert.ok(results.every((r) => r.status === 'rejected'));
   fail = false;
-  const schema = await cache.get(cluster, 'Samples');
+  const schema = await cache.get(app, cluster, 'Samples');
   assert.equal(calls, 2, 'the failure was not remembered');
   assert.equal(schema.tables.get('T')?.columns[0]?.type, 'long');
 });

@@ -1,3 +1,4 @@
+import type { DownstreamIdentity } from '../azure/downstream-identity.ts';
 import type { KustoCluster } from './clusters.ts';
 import { showDatabaseSchema, showTablesDetails } from './commands.ts';
 import { rowObjects } from './frames.ts';
@@ -8,6 +9,12 @@ import type { KustoGateway } from './gateway.ts';
  * asks `.show database X schema if_later_than "vM.N" as json`: an unchanged
  * schema costs an empty answer, a changed one is fetched whole. A failed
  * lookup of a name forces that version check at once (`refresh`).
+ *
+ * What a schema lists is what the identity that fetched it may see, so
+ * entries are kept per identity (`identity.partition`: the app, or one
+ * user acting through on-behalf-of): one user never gets another's table
+ * names from the cache. At most `maxEntries` schemas are kept, least
+ * recently used first out.
  */
 
 export interface ColumnSchema {
@@ -74,21 +81,36 @@ export interface SchemaCacheOptions {
   ttlMs: number;
   now?: () => number;
   newRequestId: (purpose: string) => string;
+  /** Schemas kept (per identity, cluster and database); default 2,000. */
+  maxEntries?: number;
 }
 
 export interface SchemaCache {
-  get(cluster: KustoCluster, database: string): Promise<DatabaseSchema>;
+  /** The schema of `database` as `identity` sees it. */
+  get(identity: DownstreamIdentity, cluster: KustoCluster, database: string): Promise<DatabaseSchema>;
   /** Checks the version now (after a name was not found); resolves to the current schema. */
-  refresh(cluster: KustoCluster, database: string): Promise<DatabaseSchema>;
+  refresh(identity: DownstreamIdentity, cluster: KustoCluster, database: string): Promise<DatabaseSchema>;
 }
+
+const DEFAULT_MAX_ENTRIES = 2000;
 
 export function createSchemaCache(options: SchemaCacheOptions): SchemaCache {
   const now = options.now ?? Date.now;
-  const entries = new Map<string, { schema: DatabaseSchema; checkedAt: number; pending?: Promise<DatabaseSchema> }>();
-  const keyOf = (cluster: KustoCluster, database: string) => `${cluster.url}/${database.toLowerCase()}`;
+  const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  type Entry = { schema: DatabaseSchema; checkedAt: number; pending?: Promise<DatabaseSchema> };
+  const entries = new Map<string, Entry>();
+  // The partition first: entries of different identities never share a key.
+  const keyOf = (identity: DownstreamIdentity, cluster: KustoCluster, database: string) => `${identity.partition}\n${cluster.url}/${database.toLowerCase()}`;
+  /** Sets an entry as the most recently used, dropping the least recently used beyond the bound. */
+  const put = (key: string, entry: Entry) => {
+    entries.delete(key);
+    entries.set(key, entry);
+    while (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
+  };
 
-  async function fetchSchema(cluster: KustoCluster, database: string, since?: string): Promise<DatabaseSchema | undefined> {
+  async function fetchSchema(identity: DownstreamIdentity, cluster: KustoCluster, database: string, since?: string): Promise<DatabaseSchema | undefined> {
     const [table] = await options.gateway.command({
+      identity,
       cluster,
       database,
       command: showDatabaseSchema(database, since),
@@ -98,36 +120,39 @@ export function createSchemaCache(options: SchemaCacheOptions): SchemaCache {
     return parseSchemaJson(cell, database);
   }
 
-  async function load(cluster: KustoCluster, database: string, force: boolean): Promise<DatabaseSchema> {
-    const key = keyOf(cluster, database);
+  async function load(identity: DownstreamIdentity, cluster: KustoCluster, database: string, force: boolean): Promise<DatabaseSchema> {
+    const key = keyOf(identity, cluster, database);
     const entry = entries.get(key);
     if (entry?.pending) return entry.pending;
-    if (entry && !force && now() - entry.checkedAt < options.ttlMs) return entry.schema;
+    if (entry && !force && now() - entry.checkedAt < options.ttlMs) {
+      put(key, entry);
+      return entry.schema;
+    }
     const pending = (async () => {
-      const changed = await fetchSchema(cluster, database, entry?.schema.version);
+      const changed = await fetchSchema(identity, cluster, database, entry?.schema.version);
       const schema = changed ?? entry?.schema ?? { database, tables: new Map() };
-      entries.set(key, { schema, checkedAt: now() });
+      put(key, { schema, checkedAt: now() });
       return schema;
     })();
-    entries.set(key, { schema: entry?.schema ?? { database, tables: new Map() }, checkedAt: entry?.checkedAt ?? 0, pending });
+    put(key, { schema: entry?.schema ?? { database, tables: new Map() }, checkedAt: entry?.checkedAt ?? 0, pending });
     try {
       return await pending;
     } catch (error) {
-      if (entry) entries.set(key, entry);
+      if (entry) put(key, entry);
       else entries.delete(key);
       throw error;
     }
   }
 
   return {
-    get: (cluster, database) => load(cluster, database, false),
-    refresh: (cluster, database) => load(cluster, database, true),
+    get: (identity, cluster, database) => load(identity, cluster, database, false),
+    refresh: (identity, cluster, database) => load(identity, cluster, database, true),
   };
 }
 
 /** Row counts per table from `.show tables details` (cheap metadata; absent on failure). */
-export async function tableRowCounts(gateway: KustoGateway, cluster: KustoCluster, database: string, clientRequestId: string): Promise<Map<string, number>> {
-  const [table] = await gateway.command({ cluster, database, command: showTablesDetails(), clientRequestId });
+export async function tableRowCounts(gateway: KustoGateway, identity: DownstreamIdentity, cluster: KustoCluster, database: string, clientRequestId: string): Promise<Map<string, number>> {
+  const [table] = await gateway.command({ identity, cluster, database, command: showTablesDetails(), clientRequestId });
   const counts = new Map<string, number>();
   for (const row of rowObjects(table)) {
     const count = Number(row.TotalRowCount);

@@ -1,5 +1,22 @@
+import type { DownstreamIdentity } from '../azure/downstream-identity.ts';
+import type { KustoSettings } from '../config.ts';
 import type { KustoTable, QueryResult } from './frames.ts';
 import type { KustoCommandRequest, KustoGateway, KustoQueryRequest } from './gateway.ts';
+import { createSchemaCache } from './schema-cache.ts';
+import { kustoSession, type KustoServices } from './services.ts';
+
+/** The app's identity in unit tests: a scripted gateway never asks it for a token. */
+export const testAppIdentity: DownstreamIdentity = Object.freeze({
+  mode: 'managedIdentity',
+  partition: 'app',
+  credential: { getToken: () => Promise.reject(new Error('no token in unit tests')) },
+});
+
+/** KustoServices over a scripted gateway, every session as `identity` (default: the app's). */
+export function scriptedKustoServices(gateway: KustoGateway, settings: KustoSettings, newRequestId: (purpose: string) => string, identity: DownstreamIdentity = testAppIdentity): KustoServices {
+  const schemas = createSchemaCache({ gateway, ttlMs: settings.schemaCacheTtlMs, newRequestId });
+  return { settings, appName: 'app', newRequestId, session: () => kustoSession(gateway, schemas, identity) };
+}
 
 /**
  * A KustoGateway for unit tests: answers from a script and records every

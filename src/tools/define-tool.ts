@@ -29,6 +29,8 @@ export interface ToolAuditDetails {
   queryText?: string;
   /** Set when the call ended asking the client for input (`input_required`) rather than with a result. */
   resultType?: 'input_required';
+  /** Who the backend saw: the app's managed identity, or the caller through on-behalf-of (src/azure/downstream-identity.ts). */
+  downstreamIdentity?: 'managedIdentity' | 'onBehalfOf';
 }
 
 export interface ToolResult extends CallToolResult {
@@ -50,6 +52,8 @@ export interface ServerFacts {
   readOnly: boolean;
   toolsets: readonly string[];
   toolNames: readonly string[];
+  /** The enabled tools this caller may call (MCP_TOOLSET_GRANTS); absent: all of `toolNames`. */
+  toolNamesFor?(caller: CallerIdentity): readonly string[];
 }
 
 export interface ToolContext {

@@ -28,6 +28,6 @@ test('the entry registers the functions (outside the host, @azure/functions says
 test('an invalid setting fails the entry with the setting named', () => {
   const result = load({ MCP_AUTH_MODE: 'open', KUSTO_CLUSTERS: 'x=http://insecure' });
   assert.notEqual(result.status, 0);
-  assert.match(result.stderr, /MCP_AUTH_MODE must be one of functionKey, easyAuth/);
+  assert.match(result.stderr, /MCP_AUTH_MODE must be one of entra, easyAuth, functionKey, none/);
   assert.match(result.stderr, /KUSTO_CLUSTERS cluster "x" must be a plain https:\/\/ URL/);
 });

@@ -120,7 +120,7 @@ test('every user query is read-only by request properties the query cannot overr
   }
   assert.equal(query?.options.deferpartialqueryfailures, false, 'truncation is never deferred out of the result');
   assert.equal(query?.options.request_app_name, 'azure-mcp-functions');
-  assert.match(String(query?.options.request_description), /^mcp tool=kusto_query caller=anonymous \(functionKey\) request=[0-9a-f]{32}$/);
+  assert.match(String(query?.options.request_description), /^mcp tool=kusto_query caller=anonymous \(none\) request=[0-9a-f]{32}$/);
   assert.match(query?.clientRequestId ?? '', /^azure-mcp-functions\.kusto_query;[0-9a-f-]{36}$/);
   assert.equal(query?.app, 'azure-mcp-functions');
   for (const statement of ['set notruncation', 'set request_callout_disabled=false', 'set request_remote_entities_disabled=false', 'set request_external_data_disabled=false', 'set deferpartialqueryfailures=true']) {

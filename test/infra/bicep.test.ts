@@ -219,6 +219,10 @@ describe('app settings versus the code\'s configuration schema', () => {
   const placeholders = {
     AZURE_CLIENT_ID: '11111111-2222-3333-4444-555555555555',
     KEY_VAULT_URL: 'https://kv-mcp-example.vault.azure.net/',
+    // tenant(), environment() and the predicted host name are only known at deployment.
+    ENTRA_TENANT_ID: '12345678-1234-4234-8234-123456789abc',
+    MCP_PUBLIC_URL: 'https://func-mcp-example.azurewebsites.net/mcp',
+    AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.com/',
     APPLICATIONINSIGHTS_CONNECTION_STRING:
       'InstrumentationKey=00000000-1111-2222-3333-444444444444;IngestionEndpoint=https://eastus2-3.in.applicationinsights.azure.com/;ApplicationId=55555555-6666-7777-8888-999999999999',
   };
@@ -245,7 +249,9 @@ describe('app settings versus the code\'s configuration schema', () => {
   test('every allowed auth mode, and every numeric parameter at its bounds, passes validation', () => {
     const params = mainParams(files);
     // What else a value needs to work: easyAuth needs an Entra app.
-    const companions: Record<string, Record<string, Value>> = { easyAuth: { entraAppClientId: '99999999-8888-7777-6666-555555555555' } };
+    const entraApp = { entraAppClientId: '99999999-8888-7777-6666-555555555555' };
+    // On-behalf-of acts for a signed-in user: it needs entra mode and the app.
+    const companions: Record<string, Record<string, Value>> = { easyAuth: entraApp, entra: entraApp, onBehalfOf: { authMode: 'entra', ...entraApp } };
     for (const param of params.filter((p) => p.allowed && p.type === 'string')) {
       for (const value of param.allowed!) deploy({ [param.name]: value, ...companions[String(value)] });
     }

@@ -34,12 +34,14 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
  * `x-functions-key: TEST_FUNCTION_KEY` in functionKey mode, as on Azure.
  */
 export async function startFunctionsHostProcess(env: Record<string, string>): Promise<ServerProcess> {
-  return startProcess(['--import', 'tsx', FUNCTIONS_HOST], { TEST_FUNCTIONS_HOST_KEY: TEST_FUNCTION_KEY, ...env });
+  // functionKey unless told otherwise: the stand-in host checks keys, as Azure's does.
+  return startProcess(['--import', 'tsx', FUNCTIONS_HOST], { TEST_FUNCTIONS_HOST_KEY: TEST_FUNCTION_KEY, MCP_AUTH_MODE: 'functionKey', ...env });
 }
 
 async function startProcess(args: string[], env: Record<string, string>): Promise<ServerProcess> {
   const child = spawn(process.execPath, args, {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
+    // Loopback with no authentication unless the test says otherwise (MCP_AUTH_MODE in env).
+    env: { PATH: process.env.PATH ?? '', PORT: '0', MCP_AUTH_MODE: 'none', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -95,7 +95,7 @@ export async function withTarget(
 
 /** Who and what, in `request_description`, so Kusto's own `.show queries` attributes the call. */
 export function requestDescription(tool: string, caller: CallerIdentity, requestId: string, traceId?: string): string {
-  const who = caller.name ?? caller.objectId ?? `anonymous (${caller.authMode})`;
+  const who = caller.upn ?? caller.name ?? caller.objectId ?? `anonymous (${caller.authMode})`;
   return clientText(`mcp tool=${tool} caller=${who} request=${requestId}${traceId ? ` trace=${traceId}` : ''}`, 500);
 }
 

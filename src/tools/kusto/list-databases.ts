@@ -23,13 +23,21 @@ export const kustoListDatabases = defineTool({
       ctx,
       args,
       async ({ kusto, cluster }) => {
+        const session = kusto.session(ctx.caller);
         const clientRequestId = kusto.newRequestId('kusto_list_databases');
-        const [table] = await kusto.gateway.command({ cluster, database: cluster.defaultDatabase ?? '', command: showDatabases(), clientRequestId, signal: ctx.signal });
+        // Kusto lists the databases the caller's identity may see (the app's, or the user's on behalf of them).
+        // A cluster-scoped command: no database context, so a caller without access to the default database still gets the list.
+        const [table] = await session.command({ cluster, database: '', command: showDatabases(), clientRequestId, signal: ctx.signal });
         const databases = rowObjects(table)
           .map((row) => ({ name: String(row.DatabaseName), ...(row.PrettyName ? { prettyName: String(row.PrettyName) } : {}) }))
           .sort((a, b) => a.name.localeCompare(b.name));
         const text = [`cluster ${cluster.name} · ${databases.length} databases`, ...databases.map((d) => (d.prettyName ? `${d.name} (${d.prettyName})` : d.name))].join('\n');
-        return jsonResult({ cluster: cluster.name, databases }, text, { target: `kusto:${cluster.url}`, upstreamRequestId: clientRequestId, resultRows: databases.length });
+        return jsonResult({ cluster: cluster.name, databases }, text, {
+          target: `kusto:${cluster.url}`,
+          upstreamRequestId: clientRequestId,
+          resultRows: databases.length,
+          downstreamIdentity: session.identity.mode,
+        });
       },
       false,
     );

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { tableRowCounts } from '../../kusto/schema-cache.ts';
 import { defineTool } from '../define-tool.ts';
 import { clusterArgument, databaseArgument, jsonResult, withTarget } from './common.ts';
 
@@ -23,10 +22,11 @@ export const kustoListTables = defineTool({
   output,
   async handler(args, ctx) {
     return withTarget(ctx, args, async ({ kusto, cluster, database, target }) => {
+      const session = kusto.session(ctx.caller);
       const [schema, counts] = await Promise.all([
-        kusto.schemas.get(cluster, database),
+        session.schema(cluster, database),
         // Row counts are metadata (cheap), but optional: a failure only drops them.
-        tableRowCounts(kusto.gateway, cluster, database, kusto.newRequestId('kusto_list_tables')).catch(() => new Map<string, number>()),
+        session.tableRowCounts(cluster, database, kusto.newRequestId('kusto_list_tables')).catch(() => new Map<string, number>()),
       ]);
       const tables = [...schema.tables.values()]
         .map((table) => ({
@@ -42,7 +42,7 @@ export const kustoListTables = defineTool({
         'name,folder,columns,rows,description',
         ...tables.map((t) => [t.name, t.folder ?? '', t.columnCount, t.rowCount ?? '', t.docString ? JSON.stringify(t.docString) : ''].join(',')),
       ].join('\n');
-      return jsonResult({ cluster: cluster.name, database, tables }, text, { target, resultRows: tables.length });
+      return jsonResult({ cluster: cluster.name, database, tables }, text, { target, resultRows: tables.length, downstreamIdentity: session.identity.mode });
     });
   },
 });

@@ -1,10 +1,10 @@
+import { anonymousPrincipal, createPrincipal } from '../../auth/principal.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { QueryResult } from '../../kusto/frames.ts';
 import type { KustoQueryRequest } from '../../kusto/gateway.ts';
 import { KustoRequestError } from '../../kusto/request-error.ts';
-import { createSchemaCache } from '../../kusto/schema-cache.ts';
-import { scriptedGateway, table, type ScriptedGateway } from '../../kusto/scripted-gateway.test-support.ts';
+import { scriptedGateway, scriptedKustoServices, table, type ScriptedGateway } from '../../kusto/scripted-gateway.test-support.ts';
 import type { ToolContext, ToolResult } from '../define-tool.ts';
 import { requestDescription, type KustoTarget } from './common.ts';
 import { kustoQuery } from './query.ts';
@@ -19,10 +19,10 @@ function setup(answer: (request: KustoQueryRequest) => QueryResult, commandRows:
   const gateway = scriptedGateway({ query: answer, command: () => [table([['DatabaseSchema', 'string']], commandRows)] });
   let n = 0;
   const newRequestId = (purpose: string) => `app.${purpose};${++n}`;
-  const kusto = { settings, gateway, schemas: createSchemaCache({ gateway, ttlMs: 60_000, newRequestId }), appName: 'app', newRequestId };
+  const kusto = scriptedKustoServices(gateway, settings, newRequestId);
   const progress: string[] = [];
   const ctx = {
-    caller: { authMode: 'functionKey' },
+    caller: anonymousPrincipal('functionKey'),
     signal: new AbortController().signal,
     progress: (message: string) => progress.push(message),
     inputResponses: undefined,
@@ -147,10 +147,10 @@ test('kusto_query refuses commands, directives and set statements before calling
 });
 
 test('request_description carries our request id and, apart, the client trace id; caller text is escaped', () => {
-  assert.equal(requestDescription('kusto_query', { authMode: 'functionKey' }, 'r1'), 'mcp tool=kusto_query caller=anonymous (functionKey) request=r1');
+  assert.equal(requestDescription('kusto_query', anonymousPrincipal('functionKey'), 'r1'), 'mcp tool=kusto_query caller=anonymous (functionKey) request=r1');
   assert.equal(
-    requestDescription('kusto_query', { authMode: 'easyAuth', name: 'ada\n\u001b[31m' }, 'r1', '4bf92f3577b34da6a3ce929d0e0e4736'),
+    requestDescription('kusto_query', createPrincipal({ authMode: 'easyAuth', name: 'ada\n\u001b[31m' }), 'r1', '4bf92f3577b34da6a3ce929d0e0e4736'),
     'mcp tool=kusto_query caller=ada\\n\\u001b[31m request=r1 trace=4bf92f3577b34da6a3ce929d0e0e4736',
   );
-  assert.ok(requestDescription('kusto_query', { authMode: 'easyAuth', name: 'x'.repeat(10_000) }, 'r1').length <= 500);
+  assert.ok(requestDescription('kusto_query', createPrincipal({ authMode: 'easyAuth', name: 'x'.repeat(10_000) }), 'r1').length <= 500);
 });

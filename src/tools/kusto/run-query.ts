@@ -6,6 +6,7 @@ import { KustoRequestError } from '../../kusto/request-error.ts';
 import { planTables, truncationText, type Budget, type TablePlan } from '../../kusto/result-budget.ts';
 import { unknownNameHints } from '../../kusto/schema-cache.ts';
 import { countQuery, isTabular, splitStatements } from '../../kusto/statements.ts';
+import type { KustoSession } from '../../kusto/services.ts';
 import type { ToolContext, ToolResult } from '../define-tool.ts';
 import { requestDescription, type KustoTarget } from './common.ts';
 
@@ -75,6 +76,13 @@ interface RenderedTable {
 export async function runReadOnlyQuery(target: KustoTarget, query: ReadOnlyQuery, ctx: ToolContext): Promise<ToolResult> {
   const { kusto, cluster, database } = target;
   const clientRequestId = kusto.newRequestId(query.tool);
+  let session: KustoSession;
+  try {
+    // Every request of this call goes out as the call's downstream identity.
+    session = kusto.session(ctx.caller);
+  } catch (error) {
+    return failure(error, target, query, clientRequestId, undefined);
+  }
   const statements = splitStatements(query.text);
   const engineRecords = (query.maxRows + 1) * Math.max(1, statements.filter(isTabular).length);
   const options = {
@@ -88,7 +96,7 @@ export async function runReadOnlyQuery(target: KustoTarget, query: ReadOnlyQuery
   let result: QueryResult;
   ctx.progress(`query running on ${cluster.name}/${database} (time limit ${query.timeoutSeconds} s)`);
   try {
-    result = await kusto.gateway.query({
+    result = await session.query({
       cluster,
       database,
       text: query.text,
@@ -97,10 +105,10 @@ export async function runReadOnlyQuery(target: KustoTarget, query: ReadOnlyQuery
       parameters: query.parameters,
       signal: ctx.signal,
       timeoutMs: query.timeoutSeconds * 1000,
-      user: ctx.caller.name ?? ctx.caller.objectId,
+      user: ctx.caller.upn ?? ctx.caller.name ?? ctx.caller.objectId,
     });
   } catch (error) {
-    return failure(error, target, query, clientRequestId);
+    return failure(error, target, query, clientRequestId, session);
   }
 
   const budget: Budget = { maxRows: query.maxRows, maxRowsCap: kusto.settings.maxRows, maxBytes: kusto.settings.maxResultBytes };
@@ -111,7 +119,7 @@ export async function runReadOnlyQuery(target: KustoTarget, query: ReadOnlyQuery
   const statementOf = (index: number) => (tables.length === tabularIndexes.length ? (tabularIndexes[index] ?? -1) : -1);
   const rendered: RenderedTable[] = [];
   for (const [index, plan] of plans.entries()) {
-    const totalRows = plan.rowLimited ? await countRows(target, query, statements, statementOf(index), ctx) : plan.table.rows.length;
+    const totalRows = plan.rowLimited ? await countRows(session, target, query, statements, statementOf(index), ctx) : plan.table.rows.length;
     const truncation = truncationText(plan, totalRows, budget);
     rendered.push({ plan, ...(totalRows !== undefined && { totalRows }), ...(truncation && { truncation }) });
   }
@@ -148,7 +156,7 @@ export async function runReadOnlyQuery(target: KustoTarget, query: ReadOnlyQuery
   return {
     content: [{ type: 'text', text: lines.join('\n') }],
     structuredContent: structured,
-    audit: { target: target.target, upstreamRequestId: clientRequestId, resultRows: shownRows, truncated, queryText: query.text },
+    audit: { target: target.target, upstreamRequestId: clientRequestId, resultRows: shownRows, truncated, queryText: query.text, downstreamIdentity: session.identity.mode },
   };
 }
 
@@ -170,12 +178,12 @@ function tableData({ plan, totalRows, truncation }: RenderedTable): z.infer<type
  * tell: undefined when the statement cannot be counted on its own, or the
  * count does not come back as one `Count` value.
  */
-async function countRows(target: KustoTarget, query: ReadOnlyQuery, statements: ReturnType<typeof splitStatements>, statementIndex: number, ctx: ToolContext): Promise<number | undefined> {
+async function countRows(session: KustoSession, target: KustoTarget, query: ReadOnlyQuery, statements: ReturnType<typeof splitStatements>, statementIndex: number, ctx: ToolContext): Promise<number | undefined> {
   const text = statementIndex >= 0 ? countQuery(statements, statementIndex, query.text) : undefined;
   if (!text) return undefined;
   ctx.progress(`the result was cut at ${query.maxRows} rows; counting the full result`);
   try {
-    const result = await target.kusto.gateway.query({
+    const result = await session.query({
       cluster: target.cluster,
       database: target.database,
       text,
@@ -194,13 +202,13 @@ async function countRows(target: KustoTarget, query: ReadOnlyQuery, statements: 
   }
 }
 
-async function failure(error: unknown, target: KustoTarget, query: ReadOnlyQuery, clientRequestId: string): Promise<ToolResult> {
+async function failure(error: unknown, target: KustoTarget, query: ReadOnlyQuery, clientRequestId: string, session: KustoSession | undefined): Promise<ToolResult> {
   let nameHints: string[] | undefined;
-  if (error instanceof KustoRequestError && classifyKustoError(error) === 'unknown_name') {
+  if (session && error instanceof KustoRequestError && classifyKustoError(error) === 'unknown_name') {
     const name = unresolvedName(error.message);
     try {
       // A missing name may mean the schema changed: check the version once, then hint from the schema.
-      const schema = await target.kusto.schemas.refresh(target.cluster, target.database);
+      const schema = await session.refreshSchema(target.cluster, target.database);
       if (name) nameHints = unknownNameHints(schema, name);
     } catch {
       // Hints are a bonus; the error itself still goes back.

@@ -32,7 +32,8 @@ export const kustoSchemaContext = defineTool({
   output,
   async handler(args, ctx) {
     return withTarget(ctx, args, async ({ kusto, cluster, database, target }) => {
-      const schema = await kusto.schemas.get(cluster, database);
+      const session = kusto.session(ctx.caller);
+      const schema = await session.schema(cluster, database);
       const tables = rankSchema(schema, args.question, args.maxTables);
       const text =
         tables.length === 0
@@ -44,7 +45,7 @@ export const kustoSchemaContext = defineTool({
                 ...table.columns.map((c) => `  ${c.name}:${c.type}${c.docString ? ` — ${c.docString}` : ''}`),
               ]),
             ].join('\n');
-      return jsonResult({ cluster: cluster.name, database, question: args.question, tables }, text, { target, resultRows: tables.length });
+      return jsonResult({ cluster: cluster.name, database, question: args.question, tables }, text, { target, resultRows: tables.length, downstreamIdentity: session.identity.mode });
     });
   },
 });

@@ -25,9 +25,10 @@ export const kustoTableSchema = defineTool({
   async handler(args, ctx) {
     return withTarget(ctx, args, async ({ kusto, cluster, database, target }) => {
       validateEntityName('table', args.table);
-      let schema = await kusto.schemas.get(cluster, database);
+      const session = kusto.session(ctx.caller);
+      let schema = await session.schema(cluster, database);
       // A table created since the last look: check the version once before saying it does not exist.
-      if (!schema.tables.has(args.table)) schema = await kusto.schemas.refresh(cluster, database);
+      if (!schema.tables.has(args.table)) schema = await session.refreshSchema(cluster, database);
       const table = schema.tables.get(args.table);
       if (!table) {
         const near = closeMatches(args.table, schema.tables.keys());
@@ -45,7 +46,7 @@ export const kustoTableSchema = defineTool({
       return jsonResult(
         { cluster: cluster.name, database, table: table.name, ...(table.folder && { folder: table.folder }), ...(table.docString && { docString: table.docString }), columns: table.columns },
         text,
-        { target: `${target}/${table.name}`, resultRows: table.columns.length },
+        { target: `${target}/${table.name}`, resultRows: table.columns.length, downstreamIdentity: session.identity.mode },
       );
     });
   },

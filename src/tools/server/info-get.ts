@@ -12,7 +12,10 @@ const output = z.object({
     objectId: z.string().optional(),
     tenantId: z.string().optional(),
     name: z.string().optional(),
+    upn: z.string().optional(),
     appId: z.string().optional(),
+    roles: z.array(z.string()).optional(),
+    scopes: z.array(z.string()).optional(),
   }),
   requestId: z.string(),
 });
@@ -37,12 +40,16 @@ export const serverInfoGet = defineTool({
       authMode: ctx.server.authMode,
       readOnly: ctx.server.readOnly,
       toolsets: [...ctx.server.toolsets],
-      tools: [...ctx.server.toolNames],
+      // The tools this caller may call: what its tools/list shows.
+      tools: [...(ctx.server.toolNamesFor?.(caller) ?? ctx.server.toolNames)],
       caller: {
         ...(caller.objectId && { objectId: caller.objectId }),
         ...(caller.tenantId && { tenantId: caller.tenantId }),
         ...(caller.name && { name: caller.name }),
+        ...(caller.upn && { upn: caller.upn }),
         ...(caller.appId && { appId: caller.appId }),
+        ...(caller.roles.length > 0 && { roles: [...caller.roles] }),
+        ...(caller.scopes.length > 0 && { scopes: [...caller.scopes] }),
       },
       requestId: ctx.requestId,
     };
