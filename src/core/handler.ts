@@ -6,14 +6,9 @@ import { jsonNestingDepth, readBodyWithLimit } from './body.ts';
 import type { CallContext } from './call-context.ts';
 import type { AuthFailure } from '../auth/entra-token.ts';
 import { anonymousPrincipal } from '../auth/principal.ts';
-import {
-  authChallengeResponse,
-  protectedResourceMetadataPaths,
-  protectedResourceMetadataResponse,
-  protectedResourceMetadataUrl,
-  wwwAuthenticate,
-  type ProtectedResourceSettings,
-} from '../auth/protected-resource.ts';
+import { authChallengeResponse, protectedResourceMetadataPaths, type ProtectedResourceSettings } from '../auth/protected-resource.ts';
+import { claimsChallengeResponse, protectedResourceMetadataAnswer } from './auth-answers.ts';
+import { cancelledIds, isAnonymousListing, toolCallCount } from './messages.ts';
 import type { Authenticator } from './authenticate.ts';
 import { easyAuthPrincipal, principalHeadersIn, type CallerIdentity } from './caller.ts';
 import type { Drain } from './drain.ts';
@@ -72,59 +67,6 @@ function traceIdFor(request: Request): string | undefined {
 }
 
 const MISSING_TOKEN: AuthFailure = { status: 401, error: undefined, reason: 'no_token', description: 'Unauthorized: send an access token for this API (Authorization: Bearer).' };
-
-/** Methods an anonymous caller may use when MCP_ALLOW_ANONYMOUS_TOOLS_LIST is on: the handshake and the listing, nothing that runs a tool. */
-const ANONYMOUS_METHODS = new Set(['initialize', 'notifications/initialized', 'ping', 'server/discover', 'tools/list']);
-
-function isAnonymousListing(body: unknown): boolean {
-  const messages = Array.isArray(body) ? body : [body];
-  return messages.length > 0 && messages.every((m) => typeof (m as { method?: unknown } | null)?.method === 'string' && ANONYMOUS_METHODS.has((m as { method: string }).method));
-}
-
-/** 401 `insufficient_claims` with Entra's claims request (base64), so the client signs in again asking for them. */
-function claimsChallengeResponse(encodedClaims: string, settings: ProtectedResourceSettings): Response {
-  const challenge = wwwAuthenticate({
-    resourceMetadataUrl: protectedResourceMetadataUrl(settings),
-    scope: settings.scopes.join(' '),
-    error: 'insufficient_claims',
-    errorDescription: 'Conditional Access requires a new sign-in with additional claims',
-    claims: encodedClaims,
-  });
-  return new Response('Conditional Access requires a new sign-in with the claims in the WWW-Authenticate challenge.\n', {
-    status: 401,
-    headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'www-authenticate': challenge },
-  });
-}
-
-/** The RFC 9728 document: public, cacheable, readable from any origin (browser-based clients fetch it). */
-function protectedResourceMetadataAnswer(request: Request, settings: ProtectedResourceSettings): Response {
-  const cors = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, HEAD, OPTIONS', 'access-control-allow-headers': '*', 'access-control-max-age': '600' };
-  if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: cors });
-  if (request.method !== 'GET' && request.method !== 'HEAD') return new Response(null, { status: 405, headers: { allow: 'GET, HEAD, OPTIONS' } });
-  const document = withHeaders(protectedResourceMetadataResponse(settings), cors);
-  return request.method === 'HEAD' ? new Response(null, { status: 200, headers: document.headers }) : document;
-}
-
-/** How many `tools/call` requests a body carries: what the rate limit counts (everything else is answered from memory). */
-function toolCallCount(body: unknown): number {
-  const messages = Array.isArray(body) ? body : [body];
-  let count = 0;
-  for (const message of messages) if ((message as { method?: unknown } | null)?.method === 'tools/call') count++;
-  return count;
-}
-
-/** `notifications/cancelled` messages in a body, as the ids they name. */
-function cancelledIds(body: unknown): JsonRpcId[] {
-  const messages = Array.isArray(body) ? body : [body];
-  const ids: JsonRpcId[] = [];
-  for (const message of messages) {
-    const m = message as { method?: unknown; id?: unknown; params?: { requestId?: unknown } } | null;
-    if (m?.method !== 'notifications/cancelled' || m.id !== undefined) continue;
-    const id = m.params?.requestId;
-    if (typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id))) ids.push(id);
-  }
-  return ids;
-}
 
 /**
  * The one core handler, a web-standard `(Request) => Promise<Response>`:

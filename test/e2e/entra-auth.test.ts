@@ -1,6 +1,5 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import {
   discoverAuthorizationServerMetadata,
   discoverOAuthProtectedResourceMetadata,
@@ -9,7 +8,7 @@ import {
 import { startEmulator, type Emulator } from '../../emulator/server.ts';
 import { craftUnsecuredJwt } from '../../emulator/entra.ts';
 import { messagesOf, modernPost } from '../support/mcp-request.ts';
-import { connectClient, startServerProcess, type ServerProcess } from '../support/server-process.ts';
+import { connectClient, startEntraServerProcess, type ServerProcess } from '../support/server-process.ts';
 
 /**
  * `MCP_AUTH_MODE=entra` through the real server process against the emulated
@@ -18,22 +17,14 @@ import { connectClient, startServerProcess, type ServerProcess } from '../suppor
  * discovered by the official SDK from a 401; a valid token reaches the tools.
  */
 let emulator: Emulator;
-let server: ServerProcess;
+let server: ServerProcess & { publicUrl: string };
 let publicUrl: string;
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 before(async () => {
   emulator = await startEmulator();
-  const port = await freePort();
-  publicUrl = `http://127.0.0.1:${port}/mcp`;
-  server = await startServerProcess({ ...emulator.env(), ...emulator.entra.settingsEnv(publicUrl), PORT: String(port), APPLICATIONINSIGHTS_CONNECTION_STRING: '' });
+  server = await startEntraServerProcess(emulator);
+  publicUrl = server.publicUrl;
 });
 after(async () => {
   await server?.stop();

@@ -1,9 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { startEmulator, type Emulator } from '../../emulator/server.ts';
 import { messagesOf, modernPost } from '../support/mcp-request.ts';
-import { startServerProcess, type ServerProcess } from '../support/server-process.ts';
+import { startEntraServerProcess, type ServerProcess } from '../support/server-process.ts';
 
 /**
  * Toolset grants in `entra` mode, through the real server process and tokens
@@ -15,22 +14,10 @@ const GROUP = '0f1e2d3c-4b5a-4697-8877-665544332211';
 let emulator: Emulator;
 let server: ServerProcess;
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 before(async () => {
   emulator = await startEmulator();
-  const port = await freePort();
-  server = await startServerProcess({
-    ...emulator.env(),
-    ...emulator.entra.settingsEnv(`http://127.0.0.1:${port}/mcp`),
-    PORT: String(port),
-    APPLICATIONINSIGHTS_CONNECTION_STRING: '',
+  server = await startEntraServerProcess(emulator, {
     // Listed, never called: the tools used here answer from configuration.
     KUSTO_CLUSTERS: 'help=https://help.kusto.windows.net/Samples',
     MCP_TOOLSET_GRANTS: `kusto=group:${GROUP}`,

@@ -1,11 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { decodeJwt } from 'jose';
 import { createKustoService, type KustoService } from '../../emulator/kusto/service.ts';
 import { startEmulator, type Emulator } from '../../emulator/server.ts';
-import { connectClient, startServerProcess, type ServerProcess } from '../support/server-process.ts';
+import { connectClient, startEntraServerProcess, type ServerProcess } from '../support/server-process.ts';
 
 /**
  * KUSTO_IDENTITY=onBehalfOf end to end: the real server process in
@@ -24,13 +23,6 @@ const BOB = '00000000-0000-4000-8000-0000000000b0';
 const tokens: Record<string, string> = {};
 const clients: Record<string, Client> = {};
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 let env: Record<string, string>;
 before(async () => {
@@ -42,16 +34,11 @@ before(async () => {
   kusto.grantViewer('Samples', ALICE);
   kusto.grantViewer('AppTelemetry', 'bob@emulator.localhost');
   kusto.grantViewer('Metrics', BOB);
-  const port = await freePort();
   env = {
-    ...emulator.env(),
-    ...emulator.entra.settingsEnv(`http://127.0.0.1:${port}/mcp`),
-    PORT: String(port),
-    APPLICATIONINSIGHTS_CONNECTION_STRING: '',
     KUSTO_CLUSTERS: `sandbox=${emulator.origin('sandbox.kusto.localhost')}/Samples`,
     KUSTO_IDENTITY: 'onBehalfOf',
   };
-  server = await startServerProcess(env);
+  server = await startEntraServerProcess(emulator, env);
   for (const [name, oid] of [['alice', ALICE], ['bob', BOB]] as const) {
     tokens[name] = await emulator.entra.mintApiToken({ oid });
     clients[name] = await connectClient(server.mcpUrl, `e2e-${name}`, { authorization: `Bearer ${tokens[name]}` });
@@ -71,7 +58,8 @@ async function call(who: string, name: string, args: Record<string, unknown>) {
 const names = (items: unknown) => (items as Array<{ name: string }>).map((item) => item.name);
 
 test('no secret is configured anywhere: the exchange authenticates with the managed identity', () => {
-  for (const name of Object.keys(env)) assert.doesNotMatch(name, /SECRET|CERTIFICATE|PASSWORD/, name);
+  // Everything the process was started with: the emulator's environment, entra mode, and this test's settings.
+  for (const name of Object.keys({ ...emulator.env(), ...emulator.entra.settingsEnv(server.mcpUrl), ...env })) assert.doesNotMatch(name, /SECRET|CERTIFICATE|PASSWORD/, name);
 });
 
 test('two users see the databases and schemas their own Kusto roles allow', async () => {

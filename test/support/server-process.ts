@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -69,6 +70,37 @@ async function startProcess(args: string[], env: Record<string, string>): Promis
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** A port nothing listens on right now, for a process whose URL must be known before it starts. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/**
+ * The real server process in `MCP_AUTH_MODE=entra` against the emulated
+ * tenant (`emulator.entra`). Its public URL (the metadata's `resource`) is
+ * configuration, so the port is chosen before the start. Audit events go to
+ * stdout (no Application Insights) unless `env` says otherwise.
+ */
+export async function startEntraServerProcess(
+  emulator: { env(): Record<string, string>; entra: { settingsEnv(publicUrl: string): Record<string, string> } },
+  env: Record<string, string> = {},
+): Promise<ServerProcess & { publicUrl: string }> {
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}/mcp`;
+  const server = await startServerProcess({
+    ...emulator.env(),
+    ...emulator.entra.settingsEnv(publicUrl),
+    PORT: String(port),
+    APPLICATIONINSIGHTS_CONNECTION_STRING: '',
+    ...env,
+  });
+  return { ...server, publicUrl };
 }
 
 /** An official MCP SDK v1 client (2025 era) connected over streamable HTTP. */
