@@ -12,7 +12,9 @@
  * credential is the emulated user-assigned managed identity (issuer: this
  * emulator's v2 issuer for the home tenant; subject: the identity's
  * principal id; audience `api://AzureADTokenExchange`), admin consent for
- * Kusto `user_impersonation` and Graph `User.Read`, and the test user.
+ * Kusto `user_impersonation` and Graph `User.Read`, and the test user. VS
+ * Code's public client is registered (loopback redirect URIs, no consent
+ * prompt) and pre-authorized on the API, for the authorization code flow.
  *
  * @example
  * const token = await emulator.entra.mintApiToken({ scp: 'user_impersonation' });
@@ -60,6 +62,24 @@ export interface AppRegistration {
   federatedCredentials: FederatedCredential[];
   secrets: string[];
   certificates: AppCertificate[];
+  /** "Allow public client flows" / a mobile-and-desktop platform: no client authentication at the token endpoint. */
+  publicClient: boolean;
+  /**
+   * Redirect URIs of the web or mobile-and-desktop platform, matched exactly; for a public client a
+   * loopback URI registered without a port (`http://localhost`, `http://127.0.0.1`, with or without
+   * a path) accepts any port.
+   */
+  redirectUris: string[];
+  /** Redirect URIs of the single-page-application platform: PKCE required (AADSTS9002325). */
+  spaRedirectUris: string[];
+  /** Clients pre-authorized on this API (`api.preAuthorizedApplications`): no consent needed for these scopes. */
+  preAuthorizedApplications: Array<{ appId: string; scopes: string[] }>;
+  /**
+   * Whether a user signing in to this client can be shown a consent prompt (the emulator then
+   * records user consent, as if accepted). False for first-party clients such as VS Code, which
+   * show none: without pre-authorization or admin consent they get AADSTS65001.
+   */
+  consentPrompt: boolean;
 }
 
 /** A downstream resource (its service principal) that tokens can be obtained for. */
@@ -72,6 +92,15 @@ export interface ResourceApp {
   /** `appRoleAssignmentRequired`: only `assignedUsers` get tokens (else AADSTS50105). */
   assignmentRequired: boolean;
   assignedUsers: Set<string>;
+}
+
+/** Input of `registerPublicClient`. */
+export interface PublicClientInput {
+  clientId?: string;
+  displayName?: string;
+  redirectUris?: string[];
+  spaRedirectUris?: string[];
+  consentPrompt?: boolean;
 }
 
 export interface DirectoryUser {
@@ -141,6 +170,19 @@ export interface EntraDirectory {
   /** `https://sts.windows.net/<tenant>/`. */
   issuerV1(tenantId?: string): string;
   registerApp(input?: Partial<AppRegistration>): AppRegistration;
+  /** A public client (no secret, exposes no API): `publicClient: true`, the given redirect URIs. */
+  registerPublicClient(input?: PublicClientInput): AppRegistration;
+  /** Adds `clientId` to `preAuthorizedApplications` of the API (default: the product API) for `scopes` (default: all it exposes). */
+  preAuthorize(clientId: string, options?: { apiClientId?: string; scopes?: string[] }): void;
+  /** Removes a pre-authorization (from the product API unless named). */
+  revokePreAuthorization(clientId: string, apiClientId?: string): void;
+  /** The app whose identifier URI (or client id) names this resource, e.g. `api://<id>`. */
+  appByIdentifier(identifier: string): AppRegistration | undefined;
+  userByUpn(upn: string): DirectoryUser | undefined;
+  /** The user signed in at `/authorize` when no `login_hint` is given (default: the test user). */
+  defaultSignInUserId: string;
+  /** Lifetime of authorization codes (Entra: about ten minutes). */
+  authorizationCodeLifetimeSeconds: number;
   app(clientId: string): AppRegistration | undefined;
   /** Registers a certificate (PEM) as a credential of the app. */
   addCertificate(clientId: string, certificatePem: string): void;
@@ -198,6 +240,11 @@ export function createEntraDirectory(options: DirectoryOptions): EntraDirectory 
       federatedCredentials: input.federatedCredentials ?? [],
       secrets: input.secrets ?? [],
       certificates: input.certificates ?? [],
+      publicClient: input.publicClient ?? false,
+      redirectUris: input.redirectUris ?? [],
+      spaRedirectUris: input.spaRedirectUris ?? [],
+      preAuthorizedApplications: input.preAuthorizedApplications ?? [],
+      consentPrompt: input.consentPrompt ?? true,
     };
     apps.set(clientId, app);
     return app;
@@ -264,8 +311,16 @@ export function createEntraDirectory(options: DirectoryOptions): EntraDirectory 
     ],
   });
 
+  const appByIdentifier = (identifier: string): AppRegistration | undefined => {
+    const byId = apps.get(identifier.replace(/\/+$/, '').toLowerCase());
+    if (byId && byId.scopes.length > 0) return byId;
+    return [...apps.values()].find((candidate) => candidate.identifierUris.some((uri) => sameIdentifier(uri, identifier)));
+  };
+
   const grantConsent: EntraDirectory['grantConsent'] = (clientId, resource, scopes, { userId } = {}) => {
-    const key = `${clientId.toLowerCase()}|${mustFindResource(resource).appId}`;
+    // A downstream resource, or one of this directory's own APIs (consent to its exposed scopes).
+    const ownApi = findResource(resource) ? undefined : appByIdentifier(resource);
+    const key = `${clientId.toLowerCase()}|${ownApi?.clientId ?? mustFindResource(resource).appId}`;
     const entry = consents.get(key) ?? { admin: new Set<string>(), users: new Map<string, Set<string>>() };
     consents.set(key, entry);
     const target = userId === undefined ? entry.admin : (entry.users.get(userId) ?? new Set<string>());
@@ -287,6 +342,18 @@ export function createEntraDirectory(options: DirectoryOptions): EntraDirectory 
   };
   addUser({ oid: options.defaultUserId, upn: DEFAULT_USER_UPN, name: DEFAULT_USER_NAME });
 
+  const registerPublicClient = (input: PublicClientInput = {}): AppRegistration =>
+    registerApp({ ...input, publicClient: true, identifierUris: [], scopes: [] });
+  // VS Code's first-party client (Microsoft's tenant, present everywhere): loopback and vscode.dev
+  // redirects, no consent prompt; the product's API pre-authorizes it, as the Bicep does.
+  registerPublicClient({
+    clientId: VS_CODE_CLIENT_ID,
+    displayName: 'Visual Studio Code',
+    redirectUris: ['http://localhost', 'http://127.0.0.1', 'https://vscode.dev/redirect'],
+    consentPrompt: false,
+  });
+  api.preAuthorizedApplications.push({ appId: VS_CODE_CLIENT_ID, scopes: [...api.scopes] });
+
   const directory: EntraDirectory = {
     homeTenantId,
     api,
@@ -296,6 +363,21 @@ export function createEntraDirectory(options: DirectoryOptions): EntraDirectory 
     issuerV2: (tenantId = homeTenantId) => v2Issuer(ctx, tenantId),
     issuerV1: (tenantId = homeTenantId) => v1Issuer(tenantId),
     registerApp,
+    registerPublicClient,
+    preAuthorize(clientId, { apiClientId = api.clientId, scopes } = {}) {
+      const target = apps.get(apiClientId.toLowerCase());
+      if (!target) throw new Error(`No app registration '${apiClientId}'.`);
+      target.preAuthorizedApplications = target.preAuthorizedApplications.filter((entry) => entry.appId !== clientId.toLowerCase());
+      target.preAuthorizedApplications.push({ appId: clientId.toLowerCase(), scopes: scopes ?? [...target.scopes] });
+    },
+    revokePreAuthorization(clientId, apiClientId = api.clientId) {
+      const target = apps.get(apiClientId.toLowerCase());
+      if (target) target.preAuthorizedApplications = target.preAuthorizedApplications.filter((entry) => entry.appId !== clientId.toLowerCase());
+    },
+    appByIdentifier,
+    userByUpn: (upn) => [...users.values()].find((user) => user.upn.toLowerCase() === upn.toLowerCase()),
+    defaultSignInUserId: options.defaultUserId,
+    authorizationCodeLifetimeSeconds: 600,
     app: (clientId) => apps.get(clientId.toLowerCase()),
     addCertificate(clientId, certificatePem) {
       const app = apps.get(clientId.toLowerCase());
@@ -314,7 +396,7 @@ export function createEntraDirectory(options: DirectoryOptions): EntraDirectory 
       if (resource === undefined) {
         for (const key of [...consents.keys()]) if (key.startsWith(prefix)) consents.delete(key);
       } else {
-        consents.delete(`${prefix}${mustFindResource(resource).appId}`);
+        consents.delete(`${prefix}${findResource(resource)?.appId ?? appByIdentifier(resource)?.clientId ?? mustFindResource(resource).appId}`);
       }
     },
     consentedScopes(clientId, resourceAppId, userId) {
