@@ -286,14 +286,20 @@ function pkceMatches(record: AuthorizationCode, verifier: string): boolean {
   return computed === record.codeChallenge;
 }
 
-export async function authorizationCodeGrant(request: TokenRequest, grants: GrantStore, origin: string | null): Promise<Response> {
-  const { form, tenant, directory } = request;
+/** The app a token request names by `client_id`, or Entra's error for a missing or unknown one. */
+function redeemingApp({ form, tenant, directory }: TokenRequest): AppRegistration | Response {
   const clientId = form.get('client_id');
   if (!clientId) return oauthError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.");
-  const app = directory.app(clientId);
-  if (!app) {
-    return oauthError(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`);
-  }
+  return (
+    directory.app(clientId) ??
+    oauthError(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`)
+  );
+}
+
+export async function authorizationCodeGrant(request: TokenRequest, grants: GrantStore, origin: string | null): Promise<Response> {
+  const { form, directory } = request;
+  const app = redeemingApp(request);
+  if (app instanceof Response) return app;
   const code = form.get('code');
   if (!code) return oauthError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'code'.");
   const record = grants.codes.get(code);
@@ -328,13 +334,9 @@ export async function authorizationCodeGrant(request: TokenRequest, grants: Gran
 }
 
 export async function refreshTokenGrant(request: TokenRequest, grants: GrantStore, origin: string | null): Promise<Response> {
-  const { form, tenant, directory } = request;
-  const clientId = form.get('client_id');
-  if (!clientId) return oauthError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.");
-  const app = directory.app(clientId);
-  if (!app) {
-    return oauthError(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`);
-  }
+  const { form, directory } = request;
+  const app = redeemingApp(request);
+  if (app instanceof Response) return app;
   const token = form.get('refresh_token');
   if (!token) return oauthError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'refresh_token'.");
   const record = grants.refreshTokens.get(token);

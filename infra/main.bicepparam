@@ -25,6 +25,9 @@ param alwaysReadyInstanceCount = int(readEnvironmentVariable('FLEX_ALWAYS_READY_
 
 // --- Server settings (same names as the app settings they become) ---------------
 param authMode = readEnvironmentVariable('MCP_AUTH_MODE', 'functionKey')
+param acceptV1Tokens = bool(readEnvironmentVariable('ENTRA_ACCEPT_V1_TOKENS', 'false'))
+param entraAppRole = readEnvironmentVariable('ENTRA_APP_ROLE', '')
+param allowAnonymousToolsList = bool(readEnvironmentVariable('MCP_ALLOW_ANONYMOUS_TOOLS_LIST', 'false'))
 param readOnly = bool(readEnvironmentVariable('MCP_READ_ONLY', 'true'))
 param toolsets = empty(readEnvironmentVariable('MCP_TOOLSETS', '')) ? [] : split(readEnvironmentVariable('MCP_TOOLSETS', ''), ',')
 // e.g. kusto=role:toolset.kusto|group:<group object id>;server=scope:user_impersonation (entra, easyAuth)

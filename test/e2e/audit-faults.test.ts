@@ -43,10 +43,7 @@ function recordsOf(process: ServerProcess) {
     .filter((envelope) => envelope.data?.baseData.name === 'mcp.tool.call')
     .map((envelope) => (envelope.data?.baseData.properties as Record<string, string>).recordId);
   const printed = process
-    .stdout()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, string>)
+    .auditLines()
     .filter((line) => line.event === 'mcp.tool.call')
     .map((line) => line.recordId);
   const all = [...ingested, ...printed];

@@ -36,13 +36,6 @@ async function callTool(authorization: string | undefined, extraHeaders: Record<
   return fetch(server.mcpUrl, { method: 'POST', headers: request.headers, body: await request.text() });
 }
 
-const auditLines = () =>
-  server
-    .stdout()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, string>);
-
 test('every bad token is refused with its status and challenge, and audited with its reason', async () => {
   const entra = emulator.entra;
   const otherTenant = '00000000-0000-4000-8000-0000000e7a99';
@@ -65,7 +58,7 @@ test('every bad token is refused with its status and challenge, and audited with
     ['no scope', await entra.mintApiToken({ scp: 'Files.Read' }), 403, 'missing_scope'],
     ['app-only without the role', await entra.mintApiToken({ kind: 'app', roles: ['something.else'] }), 403, 'missing_role'],
   ];
-  const before = auditLines().length;
+  const before = server.auditLines().length;
   for (const [name, token, status, reason] of cases) {
     const response = await callTool(token === undefined ? undefined : `Bearer ${token}`);
     assert.equal(response.status, status, name);
@@ -80,7 +73,7 @@ test('every bad token is refused with its status and challenge, and audited with
     await response.text();
   }
   await new Promise((resolve) => setTimeout(resolve, 200));
-  const refused = auditLines().slice(before).filter((line) => line.event === 'mcp.request.rejected');
+  const refused = server.auditLines().slice(before).filter((line) => line.event === 'mcp.request.rejected');
   assert.deepEqual(
     refused.map((line) => [line.errorClass, line.statusCode, line.outcome]),
     cases.map(([, , status, reason]) => [reason, String(status), 'denied']),
@@ -122,7 +115,7 @@ test('the official SDK finds the metadata from the 401, then the tenant; a token
   assert.deepEqual(caller.scopes, ['user_impersonation']);
   await client.close();
   await new Promise((resolve) => setTimeout(resolve, 200));
-  const call = auditLines().filter((line) => line.event === 'mcp.tool.call').at(-1);
+  const call = server.auditLines().filter((line) => line.event === 'mcp.tool.call').at(-1);
   assert.equal(call?.authMode, 'entra');
   assert.equal(call?.callerName, 'ada@contoso.example');
   assert.equal(call?.outcome, 'success');
@@ -136,7 +129,7 @@ test('Easy Auth principal headers outside Easy Auth are not trusted, and are aud
   assert.equal(caller.upn, 'ada@contoso.example', 'the identity is the token, not the headers');
   assert.notEqual(caller.objectId, 'spoofed-oid');
   await new Promise((resolve) => setTimeout(resolve, 200));
-  const suspicious = auditLines().filter((line) => line.event === 'mcp.request.suspicious');
+  const suspicious = server.auditLines().filter((line) => line.event === 'mcp.request.suspicious');
   assert.equal(suspicious.length, 1);
   assert.equal(suspicious[0]?.errorClass, 'spoofed_principal_headers');
   assert.equal(suspicious[0]?.headers, 'x-ms-client-principal-id,x-ms-client-principal-name');

@@ -36,13 +36,6 @@ async function post(token: string, method: string, params: Record<string, unknow
   return answer?.result;
 }
 
-const auditLines = () =>
-  server
-    .stdout()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, string>);
-
 test('two tokens with different app roles see different tool lists, privately cached, and only the granted one may call', async () => {
   const entra = emulator.entra;
   const plain = await entra.mintApiToken({ oid: '11111111-0000-4000-8000-000000000001', upn: 'pat@contoso.example' });
@@ -70,7 +63,7 @@ test('two tokens with different app roles see different tool lists, privately ca
 
   let calls: Array<Record<string, string>> = [];
   for (let waited = 0; calls.length < 3 && waited < 5000; waited += 50) {
-    calls = auditLines().filter((line) => line.event === 'mcp.tool.call');
+    calls = server.auditLines().filter((line) => line.event === 'mcp.tool.call');
     if (calls.length < 3) await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const denied = calls.find((line) => line.tool === 'kusto_list_clusters' && line.callerName === 'pat@contoso.example');

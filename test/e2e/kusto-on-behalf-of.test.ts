@@ -156,10 +156,7 @@ test('a Conditional Access claims challenge comes back as the 401 step-up with t
     await response.text();
     await new Promise((resolve) => setTimeout(resolve, 200));
     const event = server
-      .stdout()
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, string>)
+      .auditLines()
       .find((line) => line.event === 'mcp.tool.call' && line.callerName === 'carol@emulator.localhost');
     assert.equal(event?.errorClass, 'claims_challenge');
   } finally {

@@ -16,6 +16,8 @@ export interface ServerProcess {
   mcpUrl: string;
   stdout(): string;
   stderr(): string;
+  /** The audit records written to stdout so far (the stdout sink's JSON lines), parsed. */
+  auditLines(): Array<Record<string, string>>;
   /** SIGTERM and wait for exit; resolves with the exit code. */
   stop(): Promise<number | null>;
 }
@@ -62,6 +64,11 @@ async function startProcess(args: string[], env: Record<string, string>): Promis
     mcpUrl: `${baseUrl}/mcp`,
     stdout: () => out,
     stderr: () => err,
+    auditLines: () =>
+      out
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, string>),
     stop: () =>
       new Promise((resolve) => {
         // Already gone (exited, or killed by a signal: then exitCode stays null).
