@@ -58,6 +58,12 @@ export async function runSandbox(): Promise<void> {
   const publicUrl = `http://127.0.0.1:${process.env.PORT || 7071}/mcp`;
   const clusterUrl = emulator.origin(`${SANDBOX_CLUSTER}.kusto.localhost`);
   emulator.keyVault.setSecret('audit-fingerprint-key', randomBytes(32).toString('base64'));
+  // MCP_OAUTH_FACADE=true: what infra sets up for the facade (its sealing key, its callback on the API app).
+  const facade = authMode === 'entra' && ['true', '1', 'yes'].includes(process.env.MCP_OAUTH_FACADE ?? '');
+  if (facade) {
+    emulator.keyVault.setSecret('oauth-facade-key', randomBytes(32).toString('base64url'));
+    emulator.entra.api.redirectUris.push(`${new URL(publicUrl).origin}/oauth/callback`);
+  }
   const databases = kusto.catalog.allDatabases().map((db) => db.name);
 
   const env = {
@@ -84,6 +90,9 @@ export async function runSandbox(): Promise<void> {
             '    npm run token                         a user with the delegated scope user_impersonation',
             '    npm run token -- --role toolset.kusto a user with an app role (repeat --role; --app for an app-only token)',
             '  and send it as "Authorization: Bearer <token>" (MCP Inspector: Authentication > Bearer Token).',
+            ...(facade
+              ? ['MCP_OAUTH_FACADE=true: OAuth clients (MCP Inspector, the SDK) sign in through this server, which relays to the emulated tenant;', '  its test user is signed in at once, without a password.']
+              : ['  MCP_OAUTH_FACADE=true npm start adds the sign-in facade for OAuth clients (docs/clients.md).']),
           ]
         : ['MCP_AUTH_MODE=none: any local caller is admitted (loopback only). MCP_AUTH_MODE=entra npm start tries the Entra sign-in path.']),
       'To use real Azure instead, set KUSTO_CLUSTERS (and optionally KEY_VAULT_URL, APPLICATIONINSIGHTS_CONNECTION_STRING)',

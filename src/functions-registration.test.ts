@@ -19,7 +19,7 @@ function register(env: Record<string, string> = {}, probes = probeTools()) {
   } as unknown as FunctionsRegistrar;
   const config = loadConfig(env);
   const sink = memorySink();
-  registerFunctions(registrar, createApp(config, { auditSink: sink, tools: probes.tools }), config.authMode);
+  registerFunctions(registrar, createApp(config, { auditSink: sink, tools: probes.tools }), config.authMode, { oauthFacade: config.auth.facade !== undefined });
   return { registrations, terminateHooks, sink, probe: probes.control };
 }
 

@@ -23,7 +23,7 @@ const MCP_METHODS: HttpMethod[] = ['GET', 'POST', 'DELETE', 'OPTIONS'];
  * metadata at `/.well-known/oauth-protected-resource` and its path-suffixed
  * form (RFC 9728 §3.1), which clients fetch without credentials.
  */
-export function registerFunctions(registrar: FunctionsRegistrar, mcp: App, authMode: AuthMode): void {
+export function registerFunctions(registrar: FunctionsRegistrar, mcp: App, authMode: AuthMode, options: { oauthFacade?: boolean } = {}): void {
   const handler = functionsHandler(mcp.fetch);
   registrar.http('mcp', { route: 'mcp', methods: MCP_METHODS, authLevel: authLevelFor(authMode), handler });
   registrar.http('health', { route: 'health', methods: ['GET', 'HEAD'], authLevel: 'anonymous', handler });
@@ -31,6 +31,18 @@ export function registerFunctions(registrar: FunctionsRegistrar, mcp: App, authM
     const methods: HttpMethod[] = ['GET', 'HEAD', 'OPTIONS'];
     registrar.http('protectedResourceMetadata', { route: '.well-known/oauth-protected-resource', methods, authLevel: 'anonymous', handler });
     registrar.http('protectedResourceMetadataForPath', { route: '.well-known/oauth-protected-resource/{*resourcePath}', methods, authLevel: 'anonymous', handler });
+  }
+  if (authMode === 'entra' && options.oauthFacade) {
+    // The facade's endpoints (src/auth/facade/facade.ts FACADE_PATHS): anonymous, as an authorization server's are.
+    const facadeRoutes: Array<[string, string, HttpMethod[]]> = [
+      ['oauthAuthorizationServerMetadata', '.well-known/oauth-authorization-server', ['GET', 'HEAD', 'OPTIONS']],
+      ['oauthOpenIdConfiguration', '.well-known/openid-configuration', ['GET', 'HEAD', 'OPTIONS']],
+      ['oauthAuthorize', 'authorize', ['GET']],
+      ['oauthCallback', 'oauth/callback', ['GET']],
+      ['oauthToken', 'token', ['POST', 'OPTIONS']],
+      ['oauthRegister', 'register', ['POST', 'OPTIONS']],
+    ];
+    for (const [name, route, methods] of facadeRoutes) registrar.http(name, { route, methods, authLevel: 'anonymous', handler });
   }
   // The host signals shutdown here (the worker has a limited time for the hook): the same drain as SIGTERM on the
   // Node host, so new requests get 503, running calls a bounded grace, and audit events are delivered by the deadline.

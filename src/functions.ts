@@ -8,4 +8,4 @@ const config = loadConfig();
 // @azure/functions is CommonJS without static named exports, hence the default import.
 // Streamed bodies: progress for long calls reaches the client while they run, and uploads are read as they arrive.
 functions.app.setup({ enableHttpStream: true });
-registerFunctions(functions.app, createApp(config), config.authMode);
+registerFunctions(functions.app, createApp(config), config.authMode, { oauthFacade: config.auth.facade !== undefined });

@@ -53,10 +53,28 @@ export interface SuspicionFacts extends RequestFacts {
   headers?: readonly string[];
 }
 
+/** One request to the authorization-server facade (src/auth/facade/): never a code, token, verifier or state. */
+export interface OAuthFacts extends RequestFacts {
+  /** `metadata`, `authorize`, `callback`, `token` or `register`. */
+  endpoint: string;
+  outcome: AuditOutcome;
+  status: number;
+  httpMethod: string;
+  reason?: string | undefined;
+  oauthError?: string | undefined;
+  aadsts?: number | undefined;
+  /** A digest of the client id (registered ids are long and opaque). */
+  clientId?: string | undefined;
+  clientName?: string | undefined;
+  redirectHost?: string | undefined;
+  grantType?: string | undefined;
+}
+
 export interface Auditor {
   toolCall(facts: ToolCallFacts): void;
   rejected(facts: RejectionFacts): void;
   suspicious(facts: SuspicionFacts): void;
+  oauth(facts: OAuthFacts): void;
   /**
    * Waits for events still being prepared, then for the sink to deliver them.
    * With a deadline (epoch ms), events still waiting for the fingerprint key
@@ -111,6 +129,13 @@ export const FIELD_CAPS: Readonly<Record<string, number>> = {
   origin: 256,
   statusCode: 8,
   headers: 256,
+  endpoint: 16,
+  oauthError: 64,
+  aadsts: 12,
+  clientId: 32,
+  clientName: 200,
+  redirectHost: 256,
+  grantType: 64,
 };
 const DEFAULT_CAP = 256;
 /** No record is larger, as the stdout JSON line (UTF-8, newline included); larger fields are cut to fit. */
@@ -338,6 +363,28 @@ export function createAuditor(options: AuditorOptions): Auditor {
             path: clientField(facts.path, 'path', undefined),
             origin: clientField(facts.origin, 'origin', undefined),
             headers: clientField(facts.headers?.join(','), 'headers', undefined),
+          },
+          undefined,
+        ),
+        {},
+      ]);
+    },
+    oauth(facts) {
+      emitSafely(AuditEventName.oauthRequest, 'rejected', { ...facts, reason: facts.reason ?? facts.endpoint }, () => [
+        requestProperties(
+          facts,
+          {
+            endpoint: facts.endpoint,
+            outcome: facts.outcome,
+            errorClass: clientField(facts.reason, 'errorClass', undefined),
+            oauthError: clientField(facts.oauthError, 'oauthError', undefined),
+            aadsts: facts.aadsts === undefined ? undefined : String(facts.aadsts),
+            clientId: facts.clientId,
+            clientName: clientField(facts.clientName, 'clientName', undefined),
+            redirectHost: clientField(facts.redirectHost, 'redirectHost', undefined),
+            grantType: clientField(facts.grantType, 'grantType', undefined),
+            httpMethod: clientField(facts.httpMethod, 'httpMethod', undefined),
+            statusCode: String(facts.status),
           },
           undefined,
         ),

@@ -10,6 +10,8 @@ export const AuditEventName = {
   requestRejected: 'mcp.request.rejected',
   /** Something in a request that should not be there, reported while the request goes on (e.g. forged principal headers). */
   requestSuspicious: 'mcp.request.suspicious',
+  /** A request to the authorization-server facade (sign-in relayed to Entra). */
+  oauthRequest: 'mcp.oauth.request',
 } as const;
 
 export type AuditOutcome = 'success' | 'error' | 'denied';

@@ -44,10 +44,12 @@ export function protectedResourceSettingsFrom(
   entra: Pick<EntraSettings, 'authorityHost' | 'tenantIds' | 'identifierUri' | 'requiredScope'>,
   publicUrl: string,
   resourceName?: string,
+  /** The facade's issuer when MCP_OAUTH_FACADE is on: then it, not Entra, is the authorization server clients see. */
+  facadeIssuer?: string,
 ): ProtectedResourceSettings {
   const settings: ProtectedResourceSettings = {
     resource: publicUrl.replace(/\/+$/, ''),
-    authorizationServers: entra.tenantIds.map((tenantId) => `${entra.authorityHost}/${tenantId}/v2.0`),
+    authorizationServers: facadeIssuer ? [facadeIssuer] : entra.tenantIds.map((tenantId) => `${entra.authorityHost}/${tenantId}/v2.0`),
     scopes: [qualifiedScope(entra)],
   };
   if (resourceName) settings.resourceName = resourceName;

@@ -96,6 +96,21 @@ const publicUrl = optionalText.transform((value, ctx) => {
   return `${url.origin}${path}`;
 });
 
+const secretName = optionalText.refine((value) => value === undefined || /^[0-9A-Za-z-]{1,127}$/.test(value), {
+  error: 'must be a Key Vault secret name (letters, digits, dashes), not a secret value',
+});
+
+const redirectUriList = optionalText.transform((value, ctx) => {
+  const uris = [...new Set((value ?? '').split(',').map((uri) => uri.trim()).filter(Boolean))];
+  // Compared exactly with what clients send, so each must already be in the form a parser gives it.
+  const bad = uris.filter((uri) => !URL.canParse(uri) || new URL(uri).protocol !== 'https:' || new URL(uri).href !== uri || new URL(uri).username !== '' || uri.includes('#'));
+  if (bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `must list https:// redirect URIs exactly as clients send them (no fragment, no user info, normal form); not ${bad.map((uri) => JSON.stringify(uri)).join(', ')}` });
+    return z.NEVER;
+  }
+  return uris;
+});
+
 const clockSkew = optionalText.transform((value, ctx) => {
   if (value === undefined) return DEFAULT_CLOCK_SKEW_SECONDS;
   const seconds = Number(value);
@@ -147,6 +162,19 @@ export const authSettingsShape = {
   MCP_PUBLIC_URL: publicUrl,
   /** Answer `tools/list` without a token (for gateways that register tools before sign-in); `tools/call` still needs one. Default false; `entra` mode only. */
   MCP_ALLOW_ANONYMOUS_TOOLS_LIST: booleanSetting(false),
+  /**
+   * Serve the authorization-server facade (src/auth/facade/): the protected resource metadata names
+   * this server as the authorization server, which relays sign-in to Entra for clients that cannot
+   * sign in to Entra on their own (docs/clients.md). Default false: Entra itself is named. `entra` mode only.
+   */
+  MCP_OAUTH_FACADE: booleanSetting(false),
+  /** The Key Vault secret holding the facade's sealing keys (one or more, space-separated; the first seals). Default `oauth-facade-key`. */
+  MCP_OAUTH_FACADE_KEY_SECRET: secretName,
+  /**
+   * HTTPS redirect URIs the facade sends codes to besides loopback ones, comma-separated, compared
+   * exactly (e.g. `https://claude.ai/api/mcp/auth_callback`).
+   */
+  MCP_OAUTH_REDIRECT_URIS: redirectUriList,
   /** Set by App Service on Azure (platform setting); read here only to refuse `none` there. */
   WEBSITE_SITE_NAME: z.string().optional(),
 };
@@ -158,8 +186,15 @@ export type AuthSettingsInput = z.output<typeof authSettingsObject>;
  * The checks across these settings. Call from config.ts's `superRefine`;
  * issues carry the setting's name as their path, like config.ts's own.
  */
-export function checkAuthSettings(settings: AuthSettingsInput, ctx: z.RefinementCtx): void {
+export function checkAuthSettings(settings: AuthSettingsInput & { KEY_VAULT_URL?: string | undefined }, ctx: z.RefinementCtx): void {
   const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (settings.MCP_OAUTH_FACADE) {
+    if (settings.MCP_AUTH_MODE !== 'entra') problem('MCP_OAUTH_FACADE', 'only applies when MCP_AUTH_MODE is entra');
+    if (!settings.KEY_VAULT_URL) problem('KEY_VAULT_URL', 'is required when MCP_OAUTH_FACADE is true (its sealing keys are a Key Vault secret)');
+  } else {
+    if (settings.MCP_OAUTH_REDIRECT_URIS.length > 0) problem('MCP_OAUTH_REDIRECT_URIS', 'only applies when MCP_OAUTH_FACADE is true');
+    if (settings.MCP_OAUTH_FACADE_KEY_SECRET) problem('MCP_OAUTH_FACADE_KEY_SECRET', 'only applies when MCP_OAUTH_FACADE is true');
+  }
   if (settings.MCP_AUTH_MODE === 'entra') {
     if (!settings.ENTRA_TENANT_ID?.length) problem('ENTRA_TENANT_ID', 'is required when MCP_AUTH_MODE is entra');
     if (!settings.ENTRA_API_CLIENT_ID) problem('ENTRA_API_CLIENT_ID', 'is required when MCP_AUTH_MODE is entra');
@@ -202,7 +237,16 @@ export interface AuthSettings {
   /** `MCP_PUBLIC_URL` without a trailing slash. */
   publicUrl: string | undefined;
   allowAnonymousToolsList: boolean;
+  /** The authorization-server facade, when on. */
+  facade: FacadeSettings | undefined;
 }
+
+export interface FacadeSettings {
+  keySecretName: string;
+  redirectUris: string[];
+}
+
+export const DEFAULT_FACADE_KEY_SECRET = 'oauth-facade-key';
 
 /** The typed view of parsed settings (after `checkAuthSettings` passed). */
 export function authSettingsFrom(settings: AuthSettingsInput): AuthSettings {
@@ -226,6 +270,10 @@ export function authSettingsFrom(settings: AuthSettingsInput): AuthSettings {
     entra,
     publicUrl: settings.MCP_PUBLIC_URL,
     allowAnonymousToolsList: settings.MCP_AUTH_MODE === 'entra' && settings.MCP_ALLOW_ANONYMOUS_TOOLS_LIST,
+    facade:
+      settings.MCP_AUTH_MODE === 'entra' && settings.MCP_OAUTH_FACADE
+        ? { keySecretName: settings.MCP_OAUTH_FACADE_KEY_SECRET ?? DEFAULT_FACADE_KEY_SECRET, redirectUris: settings.MCP_OAUTH_REDIRECT_URIS }
+        : undefined,
   };
 }
 

@@ -7,6 +7,7 @@ import type { CallContext } from './call-context.ts';
 import type { AuthFailure } from '../auth/entra-token.ts';
 import { anonymousPrincipal } from '../auth/principal.ts';
 import { authChallengeResponse, protectedResourceMetadataPaths, type ProtectedResourceSettings } from '../auth/protected-resource.ts';
+import type { OAuthFacade } from '../auth/facade/facade.ts';
 import { claimsChallengeResponse, protectedResourceMetadataAnswer } from './auth-answers.ts';
 import { cancelledIds, isAnonymousListing, toolCallCount } from './messages.ts';
 import type { Authenticator } from './authenticate.ts';
@@ -28,6 +29,8 @@ export interface McpHandlerOptions {
   authenticate: Authenticator;
   /** Entra mode: the protected resource metadata served at its well-known paths and named in challenges. */
   protectedResource?: ProtectedResourceSettings;
+  /** Entra mode with MCP_OAUTH_FACADE: the authorization-server facade answers its own paths. */
+  oauthFacade?: OAuthFacade;
   /** Entra mode: let `tools/list` (and the handshake before it) through without a token. */
   allowAnonymousToolsList?: boolean;
   allowedOrigins: readonly string[];
@@ -103,6 +106,8 @@ export function createMcpHandler(options: McpHandlerOptions): FetchHandler {
   return async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     if (options.protectedResource && prmPaths.has(url.pathname)) return protectedResourceMetadataAnswer(request, options.protectedResource);
+    // The facade's endpoints audit themselves (mcp.oauth.request) and keep their own CORS rules.
+    if (options.oauthFacade?.handles(url.pathname)) return options.oauthFacade.handle(request);
     if (url.pathname === HEALTH_PATH && (request.method === 'GET' || request.method === 'HEAD')) {
       // A shutting-down instance reports itself unhealthy, so probes and load balancers stop sending to it.
       if (drain?.draining) {

@@ -1,29 +1,54 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { connectClient } from '../support/server-process.ts';
+import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
+import { connectClient, freePort } from '../support/server-process.ts';
+import { InMemoryOAuthClient, ScriptedBrowser } from '../support/oauth-browser.ts';
 
 /** `npm start` with no Azure settings: sandbox mode, real KQL over the sample data, clean shutdown. */
 const START = fileURLToPath(new URL('../../scripts/start.mjs', import.meta.url));
 
-test('sandbox mode serves the Kusto tools over the bundled emulator and says so', async () => {
-  // Only PATH and PORT: no Azure settings, exactly like a fresh `npm start`.
-  const launcher = spawn(process.execPath, [START], { env: { PATH: process.env.PATH ?? '', PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+interface Sandbox {
+  url: string;
+  output(): string;
+  /** SIGTERM; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** `npm start` with only PATH, PORT and what the test names: no Azure settings, exactly like a fresh checkout. */
+async function startSandbox(env: Record<string, string> = {}): Promise<Sandbox> {
+  const launcher: ChildProcess = spawn(process.execPath, [START], {
+    env: { PATH: process.env.PATH ?? '', PORT: '0', ...(process.env.EMULATOR_CA_DIR && { EMULATOR_CA_DIR: process.env.EMULATOR_CA_DIR }), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
-  launcher.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  launcher.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    launcher.stderr.on('data', (chunk: Buffer) => {
+    launcher.stderr?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /MCP endpoint: (http:\/\/\S+\/mcp)/.exec(output);
       if (match?.[1]) resolve(match[1]);
     });
     launcher.once('exit', (code) => reject(new Error(`sandbox exited with ${code}:\n${output}`)));
   });
+  return {
+    url,
+    output: () => output,
+    stop: () => {
+      const exited = new Promise<number | null>((resolve) => launcher.once('exit', resolve));
+      launcher.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+test('sandbox mode serves the Kusto tools over the bundled emulator and says so', async () => {
+  const sandbox = await startSandbox();
   try {
-    assert.match(output, /SANDBOX MODE: no Azure settings found/);
-    assert.match(output, /To use real Azure instead, set KUSTO_CLUSTERS/);
-    const client = await connectClient(url);
+    assert.match(sandbox.output(), /SANDBOX MODE: no Azure settings found/);
+    assert.match(sandbox.output(), /To use real Azure instead, set KUSTO_CLUSTERS/);
+    const client = await connectClient(sandbox.url);
     const { tools } = await client.listTools();
     assert.ok(tools.some((tool) => tool.name === 'kusto_query'));
     const result = await client.callTool({ name: 'kusto_query', arguments: { query: 'StormEvents | summarize events = count() by State | top 3 by events' } });
@@ -33,9 +58,28 @@ test('sandbox mode serves the Kusto tools over the bundled emulator and says so'
     assert.equal(data.rows.length, 3);
     await client.close();
   } finally {
-    const exited = new Promise<number | null>((resolve) => launcher.once('exit', resolve));
-    launcher.kill('SIGTERM');
-    assert.equal(await exited, 0, output);
+    assert.equal(await sandbox.stop(), 0, sandbox.output());
   }
-  assert.match(output, /audit ▸ mcp\.tool\.call kusto_query success/);
+  assert.match(sandbox.output(), /audit ▸ mcp\.tool\.call kusto_query success/);
+});
+
+test('MCP_AUTH_MODE=entra MCP_OAUTH_FACADE=true npm start: an OAuth client signs in through the facade to the emulated tenant', async () => {
+  const sandbox = await startSandbox({ PORT: String(await freePort()), MCP_AUTH_MODE: 'entra', MCP_OAUTH_FACADE: 'true' });
+  try {
+    assert.match(sandbox.output(), /MCP_OAUTH_FACADE=true: OAuth clients/);
+    const redirectUrl = `http://127.0.0.1:${await freePort()}/callback`;
+    const provider = new InMemoryOAuthClient(redirectUrl);
+    await assert.rejects(new Client({ name: 'sandbox-oauth', version: '1.0.0' }).connect(new StreamableHTTPClientTransport(new URL(sandbox.url), { authProvider: provider })), UnauthorizedError);
+    const landed = await new ScriptedBrowser().follow(provider.authorizationUrl ?? '', (url) => url.href.startsWith(redirectUrl));
+    const transport = new StreamableHTTPClientTransport(new URL(sandbox.url), { authProvider: provider });
+    await transport.finishAuth(landed.searchParams);
+    const client = new Client({ name: 'sandbox-oauth', version: '1.0.0' });
+    await client.connect(transport);
+    const result = await client.callTool({ name: 'kusto_list_clusters', arguments: {} });
+    assert.equal(result.isError, undefined, JSON.stringify(result.content));
+    await client.close();
+  } finally {
+    assert.equal(await sandbox.stop(), 0, sandbox.output());
+  }
+  assert.match(sandbox.output(), /audit ▸ mcp\.oauth\.request/);
 });

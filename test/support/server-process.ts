@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -80,7 +81,7 @@ async function startProcess(args: string[], env: Record<string, string>): Promis
 }
 
 /** A port nothing listens on right now, for a process whose URL must be known before it starts. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   const { port } = probe.address() as { port: number };
@@ -97,8 +98,10 @@ async function freePort(): Promise<number> {
 export async function startEntraServerProcess(
   emulator: { env(): Record<string, string>; entra: { settingsEnv(publicUrl: string): Record<string, string> } },
   env: Record<string, string> = {},
+  /** A port chosen beforehand (to register the facade's callback URL before the server starts). */
+  port?: number,
 ): Promise<ServerProcess & { publicUrl: string }> {
-  const port = await freePort();
+  port ??= await freePort();
   const publicUrl = `http://127.0.0.1:${port}/mcp`;
   const server = await startServerProcess({
     ...emulator.env(),
@@ -108,6 +111,24 @@ export async function startEntraServerProcess(
     ...env,
   });
   return { ...server, publicUrl };
+}
+
+/**
+ * The server in entra mode with the authorization-server facade on, set up
+ * as infra sets it up: the sealing key in Key Vault, the facade's callback
+ * a Web redirect URI of the API app registration.
+ */
+export async function startFacadeServerProcess(
+  emulator: Parameters<typeof startEntraServerProcess>[0] & {
+    keyVault: { setSecret(name: string, value: string): unknown };
+    entra: { api: { redirectUris: string[] } };
+  },
+  env: Record<string, string> = {},
+): Promise<ServerProcess & { publicUrl: string }> {
+  emulator.keyVault.setSecret('oauth-facade-key', randomBytes(32).toString('base64url'));
+  const port = await freePort();
+  emulator.entra.api.redirectUris.push(`http://127.0.0.1:${port}/oauth/callback`);
+  return startEntraServerProcess(emulator, { MCP_OAUTH_FACADE: 'true', ...env }, port);
 }
 
 /** An official MCP SDK v1 client (2025 era) connected over streamable HTTP. */
