@@ -82,6 +82,23 @@ param entraAppRole string = ''
 @description('MCP_ALLOW_ANONYMOUS_TOOLS_LIST (entra mode): answer tools/list without a token, for gateways that register tools before sign-in; tools/call still needs one.')
 param allowAnonymousToolsList bool = false
 
+@description('MCP_OAUTH_FACADE (entra mode): serve the sign-in facade, so MCP clients that cannot sign in to Entra on their own (Claude, MCP Inspector, Claude Code, the SDKs) sign in through the server, which relays to Entra with the managed identity as its credential (docs/clients.md). Off: clients sign in to Entra directly (VS Code, pre-authorized).')
+param oauthFacade bool = false
+
+@description('MCP_OAUTH_REDIRECT_URIS (facade): HTTPS callbacks of MCP clients the facade may send codes to; loopback callbacks of native clients (VS Code, Claude Code, MCP Inspector) are always allowed.')
+param oauthRedirectUris array = [
+  'https://claude.ai/api/mcp/auth_callback'
+  'https://claude.com/api/mcp/auth_callback'
+  'https://vscode.dev/redirect'
+]
+
+@description('Whether the facade\'s sealing key (Key Vault secret oauth-facade-key) exists already. azd records OAUTH_FACADE_KEY_EXISTS after the first deployment with the facade, so later ones keep the key; a new key cancels sign-ins in progress and the clients\' registrations (they register again).')
+param oauthFacadeKeyExists bool = false
+
+@secure()
+@description('Value of a new facade sealing key: random by default (244 bits); never set it yourself. Used only when the key does not exist yet.')
+param oauthFacadeKeyValue string = '${newGuid()} ${newGuid()}'
+
 @description('MCP_READ_ONLY: expose only tools annotated read-only.')
 param readOnly bool = true
 
@@ -228,13 +245,8 @@ param preAuthorizedClientIds array = [
   'aebc6443-996d-45c2-90f0-388ff96faa56'
 ]
 
-@description('Redirect URIs of MCP clients that sign in through the server (Claude, MCP Inspector), registered on the app\'s Web platform; the sign-in facade redeems their codes with the managed identity credential. Easy Auth\'s callback is added in easyAuth mode.')
-param signInRedirectUris array = [
-  'https://claude.ai/api/mcp/auth_callback'
-  'https://claude.com/api/mcp/auth_callback'
-  'http://localhost:6274/oauth/callback'
-  'http://localhost:6274/oauth/callback/debug'
-]
+@description('Extra redirect URIs on the app registration\'s Web platform. None are needed for MCP clients: with the facade (oauthFacade) they receive codes from the server, whose own callback is added here automatically, as is Easy Auth\'s in easyAuth mode.')
+param signInRedirectUris array = []
 
 @description('Require an app role (toolset) assignment before a user or client may get a token for the server.')
 param entraAppRoleAssignmentRequired bool = false
@@ -289,6 +301,11 @@ var predictedHostName = '${appName}.${appServiceDomains[environment().name]}'
 var easyAuthRedirectUris = [
   'https://${predictedHostName}/.auth/login/aad/callback'
 ]
+var oauthFacadeEnabled = authMode == 'entra' && oauthFacade
+// The facade's own callback (src/auth/facade/facade.ts FACADE_PATHS): the only redirect URI Entra needs for it.
+var oauthFacadeRedirectUris = oauthFacadeEnabled ? [
+  'https://${predictedHostName}/oauth/callback'
+] : []
 // One Entra app role per toolset (src/tools/toolsets.ts; test/infra checks they match).
 var toolsetIds = [
   'server'
@@ -360,6 +377,7 @@ module keyVault 'modules/keyvault.bicep' = {
     softDeleteRetentionInDays: keyVaultSoftDeleteRetentionInDays
     privateNetworking: enableVnet
     diagnosticsWorkspaceId: enableDiagnostics ? monitoring.outputs.workspaceId : ''
+    oauthFacadeKeyValue: oauthFacadeEnabled && !oauthFacadeKeyExists ? oauthFacadeKeyValue : ''
   }
 }
 
@@ -387,7 +405,7 @@ module entraApp 'modules/entra-app.bicep' = if (createEntraApp) {
     serviceManagementReference: entraServiceManagementReference
     identityPrincipalId: identity.outputs.principalId
     preAuthorizedClientIds: preAuthorizedClientIds
-    webRedirectUris: authMode == 'easyAuth' ? concat(easyAuthRedirectUris, signInRedirectUris) : signInRedirectUris
+    webRedirectUris: concat(authMode == 'easyAuth' ? easyAuthRedirectUris : [], oauthFacadeRedirectUris, signInRedirectUris)
     toolsets: toolsetIds
     graphDelegatedScopes: graphDelegatedScopes
     grantGraphAdminConsent: grantGraphAdminConsent
@@ -464,6 +482,10 @@ var optionalSettings = {
   ENTRA_ACCEPT_V1_TOKENS: authMode == 'entra' && acceptV1Tokens ? 'true' : ''
   ENTRA_APP_ROLE: authMode == 'entra' ? entraAppRole : ''
   MCP_ALLOW_ANONYMOUS_TOOLS_LIST: authMode == 'entra' && allowAnonymousToolsList ? 'true' : ''
+  MCP_OAUTH_FACADE: oauthFacadeEnabled ? 'true' : ''
+  MCP_OAUTH_REDIRECT_URIS: oauthFacadeEnabled ? join(oauthRedirectUris, ',') : ''
+  // The code's default name (oauth-facade-key) is the secret this template creates.
+  MCP_OAUTH_FACADE_KEY_SECRET: ''
   // The code's defaults (api://<client-id>, user_impersonation, 60 s) match the app the template creates.
   ENTRA_API_IDENTIFIER_URI: ''
   ENTRA_REQUIRED_SCOPE: ''
@@ -510,6 +532,12 @@ output MCP_ENDPOINT_URL string = 'https://${functionApp.outputs.defaultHostName}
 
 @description('OAuth protected resource metadata for the endpoint (served once the server validates Entra tokens itself).')
 output MCP_PROTECTED_RESOURCE_METADATA_URL string = 'https://${functionApp.outputs.defaultHostName}/.well-known/oauth-protected-resource/mcp'
+
+@description('The sign-in facade\'s metadata (RFC 8414), when MCP_OAUTH_FACADE is on; empty otherwise.')
+output MCP_OAUTH_METADATA_URL string = oauthFacadeEnabled ? 'https://${functionApp.outputs.defaultHostName}/.well-known/oauth-authorization-server' : ''
+
+@description('Whether the facade\'s sealing key exists in Key Vault (read back by main.bicepparam, so the next deployment keeps it).')
+output OAUTH_FACADE_KEY_EXISTS bool = oauthFacadeEnabled || oauthFacadeKeyExists
 
 @description('Anonymous health probe.')
 output MCP_HEALTH_URL string = 'https://${functionApp.outputs.defaultHostName}/health'

@@ -28,6 +28,10 @@ param authMode = readEnvironmentVariable('MCP_AUTH_MODE', 'functionKey')
 param acceptV1Tokens = bool(readEnvironmentVariable('ENTRA_ACCEPT_V1_TOKENS', 'false'))
 param entraAppRole = readEnvironmentVariable('ENTRA_APP_ROLE', '')
 param allowAnonymousToolsList = bool(readEnvironmentVariable('MCP_ALLOW_ANONYMOUS_TOOLS_LIST', 'false'))
+// The sign-in facade (entra mode; docs/clients.md). OAUTH_FACADE_KEY_EXISTS is an output azd records after the first deployment.
+param oauthFacade = bool(readEnvironmentVariable('MCP_OAUTH_FACADE', 'false'))
+param oauthRedirectUris = split(readEnvironmentVariable('MCP_OAUTH_REDIRECT_URIS', 'https://claude.ai/api/mcp/auth_callback,https://claude.com/api/mcp/auth_callback,https://vscode.dev/redirect'), ',')
+param oauthFacadeKeyExists = bool(readEnvironmentVariable('OAUTH_FACADE_KEY_EXISTS', 'false'))
 param readOnly = bool(readEnvironmentVariable('MCP_READ_ONLY', 'true'))
 param toolsets = empty(readEnvironmentVariable('MCP_TOOLSETS', '')) ? [] : split(readEnvironmentVariable('MCP_TOOLSETS', ''), ',')
 // e.g. kusto=role:toolset.kusto|group:<group object id>;server=scope:user_impersonation (entra, easyAuth)
@@ -73,12 +77,8 @@ param entraAppUniqueName = readEnvironmentVariable('ENTRA_APP_UNIQUE_NAME', '')
 param entraServiceManagementReference = readEnvironmentVariable('ENTRA_SERVICE_MANAGEMENT_REFERENCE', '')
 // VS Code's client id; add other MCP clients' ids (comma-separated in the variable).
 param preAuthorizedClientIds = split(readEnvironmentVariable('ENTRA_PREAUTHORIZED_CLIENT_IDS', 'aebc6443-996d-45c2-90f0-388ff96faa56'), ',')
-param signInRedirectUris = [
-  'https://claude.ai/api/mcp/auth_callback'
-  'https://claude.com/api/mcp/auth_callback'
-  'http://localhost:6274/oauth/callback'
-  'http://localhost:6274/oauth/callback/debug'
-]
+// Extra Web redirect URIs; MCP clients need none (the facade's callback is added when it is on).
+param signInRedirectUris = []
 param entraAppRoleAssignmentRequired = bool(readEnvironmentVariable('ENTRA_APP_ROLE_ASSIGNMENT_REQUIRED', 'false'))
 param graphDelegatedScopes = split(readEnvironmentVariable('GRAPH_DELEGATED_SCOPES', 'User.Read'), ',')
 param grantGraphAdminConsent = bool(readEnvironmentVariable('GRANT_GRAPH_ADMIN_CONSENT', 'false'))

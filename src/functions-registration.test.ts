@@ -186,3 +186,30 @@ test('entra mode: /mcp is anonymous to the host (the app validates tokens) and t
   }
   assert.equal(register().registrations.has('protectedResourceMetadata'), false, 'no metadata route without entra');
 });
+
+test('entra mode with MCP_OAUTH_FACADE: the facade routes are registered anonymous, and the metadata route serves RFC 8414 through the Functions HttpRequest', async () => {
+  const facade = {
+    MCP_AUTH_MODE: 'entra',
+    ENTRA_TENANT_ID: '00000000-0000-4000-8000-0000000e7a17',
+    ENTRA_API_CLIENT_ID: '00000000-0000-4000-8000-00000000a9a1',
+    MCP_PUBLIC_URL: 'https://func-mcp.azurewebsites.net/mcp',
+    MCP_OAUTH_FACADE: 'true',
+    KEY_VAULT_URL: 'https://kv-mcp.vault.azure.net',
+  };
+  const { registrations } = register(facade);
+  const routes = Object.fromEntries([...registrations].map(([name, options]) => [name, [options.route, options.authLevel, options.methods]]));
+  assert.deepEqual(routes.oauthAuthorize, ['authorize', 'anonymous', ['GET']]);
+  assert.deepEqual(routes.oauthCallback, ['oauth/callback', 'anonymous', ['GET']]);
+  assert.deepEqual(routes.oauthToken, ['token', 'anonymous', ['POST', 'OPTIONS']]);
+  assert.deepEqual(routes.oauthRegister, ['register', 'anonymous', ['POST', 'OPTIONS']]);
+  assert.equal(routes.oauthOpenIdConfiguration?.[0], '.well-known/openid-configuration');
+  const metadata = await invoke(registrations.get('oauthAuthorizationServerMetadata'), { url: 'https://func-mcp.azurewebsites.net/.well-known/oauth-authorization-server', method: 'GET' });
+  assert.equal(metadata.status, 200);
+  const document = JSON.parse(metadata.text) as Record<string, unknown>;
+  assert.equal(document.issuer, 'https://func-mcp.azurewebsites.net');
+  assert.equal(document.token_endpoint, 'https://func-mcp.azurewebsites.net/token');
+  assert.equal(document.authorization_response_iss_parameter_supported, true);
+  const prm = await invoke(registrations.get('protectedResourceMetadataForPath'), { url: 'https://func-mcp.azurewebsites.net/.well-known/oauth-protected-resource/mcp', method: 'GET' });
+  assert.deepEqual(JSON.parse(prm.text).authorization_servers, ['https://func-mcp.azurewebsites.net'], 'the protected resource names the facade, not Entra');
+  assert.equal(register({ ...facade, MCP_OAUTH_FACADE: 'false' }).registrations.has('oauthToken'), false, 'no facade routes when it is off');
+});

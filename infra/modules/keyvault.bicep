@@ -30,6 +30,10 @@ param privateNetworking bool
 @description('Log Analytics workspace for the vault\'s audit log; empty for no diagnostic setting.')
 param diagnosticsWorkspaceId string
 
+@secure()
+@description('Value of the OAuth facade\'s sealing key to create (secret oauth-facade-key); empty to leave the secret alone.')
+param oauthFacadeKeyValue string = ''
+
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
   location: location
@@ -97,3 +101,13 @@ output name string = vault.name
 
 @description('Vault URI, e.g. https://<vault>.vault.azure.net/ (KEY_VAULT_URL for the app).')
 output uri string = vault.properties.vaultUri
+
+// The sign-in facade's sealing keys (src/auth/facade/sealed.ts), created once; rotate by setting `<new> <old>`.
+resource oauthFacadeKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(oauthFacadeKeyValue)) {
+  parent: vault
+  name: 'oauth-facade-key'
+  properties: {
+    value: oauthFacadeKeyValue
+    contentType: 'MCP OAuth facade sealing keys, space-separated; the first seals'
+  }
+}

@@ -20,7 +20,7 @@ function problems(env: Record<string, string>): string[] {
 
 describe('auth settings', () => {
   it('defaults to functionKey with nothing else set', () => {
-    assert.deepEqual(parse({}), { mode: 'functionKey', entra: undefined, publicUrl: undefined, allowAnonymousToolsList: false });
+    assert.deepEqual(parse({}), { mode: 'functionKey', entra: undefined, publicUrl: undefined, allowAnonymousToolsList: false, facade: undefined });
   });
 
   it('entra mode: defaults for the identifier URI, scope, skew, authority and v1', () => {
@@ -105,5 +105,17 @@ describe('auth settings', () => {
     const settings = parse({ MCP_AUTH_MODE: 'easyAuth', ENTRA_TENANT_ID: TENANT, ENTRA_API_CLIENT_ID: CLIENT });
     assert.equal(settings.entra?.clientId, CLIENT);
     assert.equal(settings.allowAnonymousToolsList, false);
+  });
+
+  it('the OAuth facade: entra mode and a Key Vault only; the key secret name defaults; redirect URIs must be exact https URLs', () => {
+    const facade = { ...ENTRA, MCP_OAUTH_FACADE: 'true' };
+    assert.deepEqual(parse({ ...facade, KEY_VAULT_URL: 'https://kv.vault.azure.net' } as Record<string, string>).facade, { keySecretName: 'oauth-facade-key', redirectUris: [] });
+    assert.deepEqual(problems(facade), ['KEY_VAULT_URL is required when MCP_OAUTH_FACADE is true (its sealing keys are a Key Vault secret)']);
+    assert.deepEqual(problems({ MCP_AUTH_MODE: 'functionKey', MCP_OAUTH_FACADE: 'true', KEY_VAULT_URL: 'https://kv.vault.azure.net' }), ['MCP_OAUTH_FACADE only applies when MCP_AUTH_MODE is entra']);
+    assert.deepEqual(problems({ ...ENTRA, MCP_OAUTH_REDIRECT_URIS: 'https://claude.ai/api/mcp/auth_callback' }), ['MCP_OAUTH_REDIRECT_URIS only applies when MCP_OAUTH_FACADE is true']);
+    for (const bad of ['http://claude.ai/cb', 'https://CLAUDE.ai/cb', 'https://claude.ai/cb#x', 'https://u@claude.ai/cb', 'not a url']) {
+      assert.equal(problems({ ...facade, KEY_VAULT_URL: 'https://kv.vault.azure.net', MCP_OAUTH_REDIRECT_URIS: bad } as Record<string, string>).length, 1, bad);
+    }
+    assert.deepEqual(problems({ ...facade, KEY_VAULT_URL: 'https://kv.vault.azure.net', MCP_OAUTH_FACADE_KEY_SECRET: 'not a name!' } as Record<string, string>).length, 1);
   });
 });

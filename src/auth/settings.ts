@@ -210,8 +210,8 @@ export function checkAuthSettings(settings: AuthSettingsInput & { KEY_VAULT_URL?
   }
 }
 
-/** The fragment on its own: shape plus checks. */
-export const authSettingsSchema = authSettingsObject.superRefine(checkAuthSettings);
+/** The fragment on its own: shape plus checks (with KEY_VAULT_URL, the one other setting they read). */
+export const authSettingsSchema = authSettingsObject.extend({ KEY_VAULT_URL: z.string().optional() }).superRefine(checkAuthSettings);
 
 /** What the token validator, the metadata document and (later) on-behalf-of need to know about the API. */
 export interface EntraSettings {

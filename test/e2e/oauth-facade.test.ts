@@ -137,6 +137,10 @@ describe('attacks are refused and audited', () => {
 
   test('registering or using a redirect URI the server does not allow (open-redirect tricks included)', async () => {
     assert.equal((await register([CLAUDE_CALLBACK])).status, 201, 'a configured HTTPS callback registers');
+    const mixed = await register(['http://127.0.0.1/callback', 'https://evil.example/callback']);
+    assert.equal(mixed.status, 201);
+    assert.deepEqual(((await mixed.json()) as { redirect_uris: string[] }).redirect_uris, ['http://127.0.0.1/callback'], 'a URI the server does not allow is left out of a registration');
+    assert.equal(lastFacadeEvent().errorClass, 'redirect_uris_dropped');
     for (const uri of ['https://evil.example/callback', 'http://127.0.0.1.evil.example/callback', 'http://127.0.0.1@evil.example/callback', 'http://127.0.0.1%2f@evil.example/cb', 'http://127.0.0.1:1/a\\@evil.example']) {
       const response = await register([uri]);
       assert.equal(response.status, 400, uri);

@@ -6,8 +6,8 @@ import { checkRedirectUri, redirectHost } from './redirect-uri.ts';
 /**
  * `/register`: dynamic client registration (RFC 7591), which Claude's
  * connectors and others need and Entra does not offer. It invents no trust:
- * every redirect URI must already be allowed (loopback, or one of
- * `MCP_OAUTH_REDIRECT_URIS`), the client is public (`none`), and the client
+ * only redirect URIs the server already allows are registered (loopback, or
+ * one of `MCP_OAUTH_REDIRECT_URIS`), the client is public (`none`), and the client
  * id is the sealed registration (src/auth/facade/clients.ts), so nothing is
  * stored and no registration can be widened later.
  */
@@ -51,22 +51,25 @@ export async function registerEndpoint(request: Request, ctx: FacadeContext): Pr
   // Control characters never reach audit or a consent screen.
   const name = metadata.client_name?.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').trim() || undefined;
   const named = { outcome: 'denied' as const, ...(name && { clientName: name }) };
-  for (const uri of metadata.redirect_uris) {
-    const checked = checkRedirectUri(uri, ctx.redirectUris);
-    if (!checked.ok) {
-      return registrationError('invalid_redirect_uri', `${checked.reason}: ${uri.slice(0, 200)}`, 'redirect_uri_not_allowed', { ...named, ...(redirectHost(uri) && { redirectHost: redirectHost(uri) as string }) });
-    }
+  // RFC 7591 §3.2.1 lets the server replace requested values: URIs it does not allow are left out
+  // (VS Code registers a loopback URI next to https://vscode.dev/redirect), and none allowed is an error.
+  const checked = metadata.redirect_uris.map((uri) => ({ uri, check: checkRedirectUri(uri, ctx.redirectUris) }));
+  const redirectUris = checked.filter((entry) => entry.check.ok).map((entry) => entry.uri);
+  if (redirectUris.length === 0) {
+    const [first] = checked;
+    const reason = first && !first.check.ok ? first.check.reason : 'redirect_uri is not allowed';
+    return registrationError('invalid_redirect_uri', `${reason}: ${first?.uri.slice(0, 200) ?? ''}`, 'redirect_uri_not_allowed', { ...named, ...(redirectHost(first?.uri) && { redirectHost: redirectHost(first?.uri) as string }) });
   }
   const unsupportedGrant = metadata.grant_types?.find((grant) => !(GRANTS as readonly string[]).includes(grant));
   if (unsupportedGrant) return registrationError('invalid_client_metadata', `grant_types: ${unsupportedGrant.slice(0, 100)} is not supported (${GRANTS.join(', ')}).`, 'unsupported_grant_type', named);
   if (metadata.response_types?.some((type) => type !== 'code')) return registrationError('invalid_client_metadata', 'response_types: only code is supported.', 'unsupported_response_type', named);
-  const registration: Registration = { u: metadata.redirect_uris, ...(name && { n: name }) };
+  const registration: Registration = { u: redirectUris, ...(name && { n: name }) };
   const clientId = (await ctx.keyRing()).seal('client', registration);
   // RFC 7591 §3.2.1: the server may replace requested values; every client here is public.
   const answer = {
     client_id: clientId,
     client_id_issued_at: Math.floor(Date.now() / 1000),
-    redirect_uris: metadata.redirect_uris,
+    redirect_uris: redirectUris,
     grant_types: [...GRANTS],
     response_types: ['code'],
     token_endpoint_auth_method: 'none',
@@ -74,6 +77,6 @@ export async function registerEndpoint(request: Request, ctx: FacadeContext): Pr
   };
   return {
     response: Response.json(answer, { status: 201, headers: { 'cache-control': 'no-store' } }),
-    audit: { outcome: 'success', clientId: clientIdDigest(clientId), ...(name && { clientName: name }), ...(redirectHost(metadata.redirect_uris[0]) && { redirectHost: redirectHost(metadata.redirect_uris[0]) as string }) },
+    audit: { outcome: 'success', clientId: clientIdDigest(clientId), ...(name && { clientName: name }), ...(redirectHost(redirectUris[0]) && { redirectHost: redirectHost(redirectUris[0]) as string }), ...(redirectUris.length < metadata.redirect_uris.length && { reason: 'redirect_uris_dropped' }) },
   };
 }
