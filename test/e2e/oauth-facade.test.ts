@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
 import { decodeJwt } from 'jose';
 import { startEmulator, type Emulator } from '../../emulator/server.ts';
+import { VS_CODE_CLIENT_ID } from '../../emulator/entra-tenant.ts';
 import { InMemoryOAuthClient, ScriptedBrowser } from '../support/oauth-browser.ts';
 import { freePort, startEntraServerProcess, startFacadeServerProcess, type ServerProcess } from '../support/server-process.ts';
 
@@ -108,9 +109,14 @@ describe('the official SDK client signs in', () => {
   });
 });
 
-test('without the facade the same SDK client fails as real clients do today: Entra answers AADSTS9010010 to the resource it must send', async () => {
-  const plain = await startEntraServerProcess(emulator);
-  try {
+describe('without the facade (Entra itself is the authorization server)', () => {
+  let plain: ServerProcess & { publicUrl: string };
+  before(async () => {
+    plain = await startEntraServerProcess(emulator);
+  });
+  after(() => plain?.stop());
+
+  test('the same SDK client fails as real clients do today: Entra answers AADSTS9010010 to the resource it must send', async () => {
     const redirectUrl = `http://127.0.0.1:${await freePort()}/callback`;
     // Entra offers no registration: the client brings a pre-registered public client id.
     const app = emulator.entra.registerPublicClient({ displayName: 'plain-mode client', redirectUris: ['http://127.0.0.1/callback'] });
@@ -121,9 +127,29 @@ test('without the facade the same SDK client fails as real clients do today: Ent
     const landed = await new ScriptedBrowser().follow(provider.authorizationUrl, (url) => url.href.startsWith(redirectUrl));
     assert.equal(landed.searchParams.get('error'), 'invalid_target');
     assert.match(landed.searchParams.get('error_description') ?? '', /^AADSTS9010010/);
-  } finally {
-    await plain.stop();
-  }
+  });
+
+  test("VS Code's path: its own pre-authorized client id signs in at Entra with no consent prompt, and its token reaches the tools", async () => {
+    const verifier = randomBytes(32).toString('base64url');
+    const redirectUri = `http://127.0.0.1:${await freePort()}/`;
+    // As VS Code's Microsoft sign-in asks: its client id, a loopback redirect, the API's scope, no resource.
+    const params = new URLSearchParams({ client_id: VS_CODE_CLIENT_ID, response_type: 'code', redirect_uri: redirectUri, scope: `api://${emulator.entra.api.clientId}/user_impersonation offline_access`, state: 'vscode', code_challenge: S256(verifier), code_challenge_method: 'S256' });
+    const landed = await new ScriptedBrowser().follow(emulator.url('login.localhost', `/${emulator.tenantId}/oauth2/v2.0/authorize?${params}`), (url) => url.href.startsWith(redirectUri));
+    assert.ok(landed.searchParams.get('code'), landed.href);
+    const token = await fetch(emulator.url('login.localhost', `/${emulator.tenantId}/oauth2/v2.0/token`), {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'authorization_code', client_id: VS_CODE_CLIENT_ID, code: landed.searchParams.get('code') ?? '', redirect_uri: redirectUri, code_verifier: verifier }),
+    });
+    const accessToken = String(((await token.json()) as Record<string, unknown>).access_token);
+    assert.equal(decodeJwt(accessToken).azp, VS_CODE_CLIENT_ID);
+    const client = new Client({ name: 'vscode-like', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(plain.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${accessToken}` } } }));
+    const result = await client.callTool({ name: 'server_info_get', arguments: {} });
+    assert.equal(result.isError, undefined);
+    await client.close();
+    const call = plain.auditLines().filter((line) => line.event === 'mcp.tool.call').at(-1);
+    assert.equal(call?.callerAppId, VS_CODE_CLIENT_ID, 'the audit names VS Code as the client');
+  });
 });
 
 describe('attacks are refused and audited', () => {
