@@ -109,6 +109,21 @@ describe('the official SDK client signs in', () => {
   });
 });
 
+test("Entra's refusal at sign-in reaches the client as an OAuth error with its AADSTS code and the next step", async () => {
+  const otherTenant = '00000000-0000-4000-8000-0000000e7a99';
+  emulator.entra.addTenant(otherTenant);
+  emulator.entra.addUser({ oid: '00000000-0000-4000-8000-00000000ff01', tenantId: otherTenant, upn: 'outsider@other.example', name: 'Outsider' });
+  const redirectUri = 'http://127.0.0.1:40333/callback';
+  const clientId = await registeredClient(redirectUri);
+  const { landed } = await signIn(clientId, redirectUri, { login_hint: 'outsider@other.example' });
+  assert.equal(landed.searchParams.get('state'), 'client-state');
+  assert.equal(landed.searchParams.get('iss'), server.baseUrl);
+  assert.ok(landed.searchParams.get('error'));
+  assert.match(landed.searchParams.get('error_description') ?? '', /^AADSTS50020: .*What to do: The user is not a member/);
+  const event = facadeEvents().at(-1) ?? {};
+  assert.deepEqual([event.endpoint, event.errorClass, event.aadsts], ['callback', 'entra_refused', '50020']);
+});
+
 describe('without the facade (Entra itself is the authorization server)', () => {
   let plain: ServerProcess & { publicUrl: string };
   before(async () => {
@@ -240,8 +255,9 @@ describe('attacks are refused and audited', () => {
     assert.equal(replay.status, 400);
     const body = (await replay.json()) as { error: string; error_description: string };
     assert.equal(body.error, 'invalid_grant');
+    assert.match(body.error_description, /^AADSTS54005: .* What to do: The code was already used: sign in again from the MCP client\.$/, 'Entra\'s code and the next step, without its trace ids');
     assert.equal(lastFacadeEvent().errorClass, 'entra_refused');
-    assert.ok(lastFacadeEvent().aadsts, 'the AADSTS code is audited');
+    assert.equal(lastFacadeEvent().aadsts, '54005', 'the AADSTS code is audited');
   });
 
   test('no code, token, verifier or state ever reaches the audit', () => {
