@@ -1,10 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import type { Server } from 'node:http';
+import type { Browser } from 'playwright-core';
+import { browserAvailable as available, launchChromium, servePage } from '../support/browser.ts';
 import { startEmulator, type Emulator } from '../../emulator/server.ts';
 import { startFacadeServerProcess, type ServerProcess } from '../support/server-process.ts';
 
@@ -18,9 +16,6 @@ import { startFacadeServerProcess, type ServerProcess } from '../support/server-
  * browser enforces it. The browser trusts the emulator's certificate only
  * in this test's browser context.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available && process.env.MCP_TEST_REQUIRE_BROWSER === '1') throw new Error(`${CHROMIUM} is missing; install Debian's chromium package`);
 
 const PAGE_SCRIPT = `
 import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
@@ -75,18 +70,8 @@ before(async () => {
   if (!available) return;
   emulator = await startEmulator();
   server = await startFacadeServerProcess(emulator);
-  const bundle = await build({ stdin: { contents: PAGE_SCRIPT, resolveDir: process.cwd(), loader: 'js' }, bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'error' });
-  const script = bundle.outputFiles[0]!.text;
-  pages = createServer((req, res) => {
-    if (req.url === '/client.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
-    res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script type="module" src="/client.js"></script>');
-  });
-  await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
-  pagePort = (pages.address() as AddressInfo).port;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  ({ server: pages, port: pagePort } = await servePage(PAGE_SCRIPT, '127.0.0.1'));
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -1,10 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import type { Server } from 'node:http';
+import type { Browser } from 'playwright-core';
+import { browserAvailable as available, launchChromium, servePage } from '../support/browser.ts';
 import { startServerProcess, type ServerProcess } from '../support/server-process.ts';
 
 /**
@@ -15,9 +13,6 @@ import { startServerProcess, type ServerProcess } from '../support/server-proces
  * origin that cannot read anything. Chromium comes from Debian (`chromium`);
  * .ci/run installs it and sets MCP_TEST_REQUIRE_BROWSER=1 so CI cannot skip.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available && process.env.MCP_TEST_REQUIRE_BROWSER === '1') throw new Error(`${CHROMIUM} is missing; install Debian's chromium package`);
 
 const PAGE_SCRIPT = `
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
@@ -50,18 +45,8 @@ const consoleErrors: string[] = [];
 before(async () => {
   if (!available) return;
   server = await startServerProcess({});
-  const bundle = await build({ stdin: { contents: PAGE_SCRIPT, resolveDir: process.cwd(), loader: 'js' }, bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'error' });
-  const script = bundle.outputFiles[0]!.text;
-  pages = createServer((req, res) => {
-    if (req.url === '/client.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
-    res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script type="module" src="/client.js"></script>');
-  });
-  await new Promise<void>((resolve) => pages.listen(0, '0.0.0.0', resolve));
-  pagePort = (pages.address() as AddressInfo).port;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  ({ server: pages, port: pagePort } = await servePage(PAGE_SCRIPT));
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
