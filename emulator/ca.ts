@@ -36,6 +36,7 @@ export const SERVER_DNS_NAMES = [
   'identity.localhost',
   'login.localhost',
   'graph.localhost',
+  'sharepoint.localhost',
   'ingest.monitor.localhost',
   '*.vault.localhost',
   '*.kusto.localhost',

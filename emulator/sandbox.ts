@@ -81,6 +81,7 @@ export async function runSandbox(): Promise<void> {
       'SANDBOX MODE: no Azure settings found, so every Azure service is emulated locally:',
       `  Kusto cluster "${SANDBOX_CLUSTER}" with sample databases ${databases.join(', ')} (a KQL subset: emulator/kusto/README.md)`,
       '  managed identity, Key Vault (audit fingerprint key), Application Insights (audit events print below), Entra',
+      `  Microsoft Graph at ${emulator.graph.endpoint} (GRAPH_ENDPOINT) with a sample tenant: users, teams, chats, mail, calendar, files (emulator/README.md)`,
       `Emulator: https://127.0.0.1:${emulator.port} (EMULATOR_PORT fixes the port); its CA: ${emulator.caPath} (EMULATOR_CA_DIR keeps it).`,
       ...(process.env.EMULATOR_PORT ? ['  The environment that points another process at it:', ...Object.entries(emulator.env()).map(([name, value]) => `    ${name}=${value}`)] : []),
       ...(authMode === 'entra'

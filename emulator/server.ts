@@ -20,6 +20,7 @@ import { createAppInsightsIngestion, INGESTION_HOST, type AppInsightsIngestion, 
 import { loadOrCreateTestCa, resolveCaDir } from './ca.ts';
 import { createEntraService, createTokenIssuer, LOGIN_HOST, v2Issuer, type MintOptions, type TokenIssuer } from './entra.ts';
 import { createEntraDirectory, type EntraDirectory } from './entra-tenant.ts';
+import { createGraphService, type GraphService } from './graph/index.ts';
 import { createIdentityService, IDENTITY_HOST, IDENTITY_PATH, type ManagedIdentity } from './identity.ts';
 import { createKeyVaultService, DEFAULT_VAULT, vaultHost, type SecretOptions, type StoredSecret } from './keyvault.ts';
 import type { EmulatorContext, EmulatorService, FaultRule, RecordedRequest, TokenClaims } from './types.ts';
@@ -65,6 +66,8 @@ export interface Emulator {
   mintToken(claims: Partial<TokenClaims> & { aud: string }, options?: MintOptions): Promise<string>;
   /** The emulated directory: tenants, the product API's app registration, consent, key rotation, API tokens (entra-tenant.ts). */
   readonly entra: EntraDirectory;
+  /** The emulated Microsoft Graph on `graph.localhost`: the sample tenant, throttling and batch-item faults, calls (graph/service.ts). */
+  readonly graph: GraphService;
   readonly identity: { endpoint: string; header: string; clientId: string; principalId: string; resourceId: string };
   readonly keyVault: {
     vaultUrl: string;
@@ -101,12 +104,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const origin = (host: string) => `https://${host}:${port}`;
   const ctx = createContext(origin, issuer);
   const entra = createEntraDirectory({ homeTenantId: tenantId, issuer, ctx, managedIdentity, defaultUserId: TEST_USER_ID });
+  const graph = createGraphService({ tenantId, testUserId: TEST_USER_ID, origin });
   const services = [
     ...(options.services ?? []),
     createIdentityService(managedIdentity, issuer),
     createEntraService({ directory: entra, issuer }),
     keyVault,
     ingestion,
+    graph,
   ];
   const requests: RecordedRequest[] = [];
   const faults = new FaultList();
@@ -152,6 +157,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     mintToken: (claims, mintOptions) =>
       issuer.sign({ iss: v2Issuer(ctx, tenantId), tid: tenantId, oid: TEST_USER_ID, sub: TEST_USER_ID, ver: '2.0', ...claims }, mintOptions),
     entra,
+    graph,
     identity,
     keyVault: keyVaultApi,
     appInsights,
@@ -162,6 +168,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       AZURE_TENANT_ID: tenantId,
       AZURE_AUTHORITY_HOST: origin(LOGIN_HOST),
       KEY_VAULT_URL: keyVaultApi.vaultUrl,
+      GRAPH_ENDPOINT: graph.endpoint,
       APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.connectionString,
       NODE_EXTRA_CA_CERTS: ca.caPath,
       NODE_OPTIONS: `--import=${DNS_PRELOAD_PATH}`,
