@@ -193,6 +193,10 @@ export interface EntraDirectory {
   user(oid: string): DirectoryUser | undefined;
   /** Consent for `clientId` to call `resource` with `scopes`: admin consent (all users) or for one user. */
   grantConsent(clientId: string, resource: string, scopes: string[], options?: { userId?: string }): void;
+  /** An admin assigns application permissions (app roles) of a resource to a service principal, e.g. the managed identity on Graph. */
+  assignAppRoles(principalId: string, resource: string, roles: string[]): void;
+  /** The app roles a principal holds on the resource a token audience names (for app-only tokens' `roles`). */
+  appRolesFor(principalId: string, audience: string): string[];
   /** Removes consent for one resource, or all of the app's. */
   revokeConsent(clientId: string, resource?: string): void;
   consentedScopes(clientId: string, resourceAppId: string, userId: string): string[];
@@ -308,6 +312,8 @@ export function createEntraDirectory(options: DirectoryOptions): EntraDirectory 
     delegatedPermissions: [
       'User.Read', 'User.ReadBasic.All', 'People.Read', 'Presence.Read.All', 'Chat.Read', 'ChatMessage.Read', 'ChatMessage.Send',
       'ChannelMessage.Read.All', 'ChannelMessage.Send', 'Channel.ReadBasic.All', 'Team.ReadBasic.All', 'Mail.Read', 'Calendars.Read', 'Files.Read.All', 'Sites.Read.All',
+      'Mail.Send', 'Mail.ReadBasic', 'Calendars.ReadWrite', 'Chat.ReadWrite', 'Chat.ReadBasic', 'Team.Create', 'Channel.Create', 'TeamMember.ReadWrite.All', 'TeamMember.Read.All',
+      'ChannelMember.Read.All', 'User.Read.All', 'Files.Read', 'Group.Read.All',
     ],
   });
 
@@ -329,6 +335,8 @@ export function createEntraDirectory(options: DirectoryOptions): EntraDirectory 
   };
   grantConsent(api.clientId, KUSTO_APP_ID, ['user_impersonation']);
   grantConsent(api.clientId, GRAPH_APP_ID, ['User.Read']);
+  /** `${principalId}|${resourceAppId}` → assigned app roles. */
+  const appRoleAssignments = new Map<string, Set<string>>();
 
   const addUser: EntraDirectory['addUser'] = (user) => {
     const entry: DirectoryUser = {
@@ -388,6 +396,18 @@ export function createEntraDirectory(options: DirectoryOptions): EntraDirectory 
     },
     registerResource,
     resource: findResource,
+    assignAppRoles(principalId, resourceName, roles) {
+      const resource = findResource(resourceName);
+      if (!resource) throw new Error(`no resource ${resourceName} in the emulated directory`);
+      const key = `${principalId.toLowerCase()}|${resource.appId}`;
+      const assigned = appRoleAssignments.get(key) ?? new Set<string>();
+      for (const role of roles) assigned.add(role);
+      appRoleAssignments.set(key, assigned);
+    },
+    appRolesFor(principalId, audience) {
+      const resource = findResource(audience);
+      return resource ? [...(appRoleAssignments.get(`${principalId.toLowerCase()}|${resource.appId}`) ?? [])] : [];
+    },
     addUser,
     user: (oid) => users.get(oid),
     grantConsent,

@@ -126,3 +126,18 @@ describe('Entra', () => {
 function identityUrl(query: Record<string, string>): string {
   return `${emulator.identity.endpoint}?${new URLSearchParams({ 'api-version': '2019-08-01', ...query })}`;
 }
+
+describe('app role assignments', () => {
+  it('reach the managed identity token for that resource only, as Entra puts them in roles', async () => {
+    const token = async (resource: string) => {
+      const url = `${emulator.identity.endpoint}?api-version=2019-08-01&resource=${encodeURIComponent(resource)}&client_id=${emulator.identity.clientId}`;
+      const body = (await (await fetch(url, { headers: { 'x-identity-header': emulator.identity.header } })).json()) as { access_token: string };
+      return decodeJwt(body.access_token) as { roles?: string[] };
+    };
+    assert.equal((await token('https://graph.microsoft.com')).roles, undefined, 'no roles before an admin assigns any');
+    emulator.entra.assignAppRoles(emulator.identity.principalId, 'https://graph.microsoft.com', ['Team.ReadBasic.All', 'Presence.Read.All']);
+    assert.deepEqual((await token('https://graph.microsoft.com')).roles, ['Team.ReadBasic.All', 'Presence.Read.All']);
+    assert.deepEqual((await token(emulator.graph.endpoint)).roles, ['Team.ReadBasic.All', 'Presence.Read.All'], "the emulator's Graph address names the same resource");
+    assert.equal((await token('https://help.kusto.windows.net')).roles, undefined, 'another resource gets none');
+  });
+});

@@ -27,6 +27,11 @@ export interface ManagedIdentity {
   principalId: string;
   /** ARM resource id, accepted as `mi_res_id` and stamped as `xms_mirid`. */
   resourceId: string;
+  /**
+   * The app roles assigned to this identity on a resource (Entra's app role assignments, e.g. Graph
+   * application permissions granted by an admin), for the token's `roles`; none by default.
+   */
+  rolesFor?: (audience: string) => string[];
 }
 
 /** App Service's error body: `statusCode`, `message`, `correlationId`. */
@@ -83,7 +88,7 @@ async function issueToken(identity: ManagedIdentity, issuer: TokenIssuer, resour
   const claims =
     audience === TOKEN_EXCHANGE_AUDIENCE
       ? federatedCredentialClaims(identity, ctx)
-      : appTokenClaims(identity, audience, { appidacr: '2', xms_mirid: identity.resourceId });
+      : appTokenClaims(identity, audience, { appidacr: '2', xms_mirid: identity.resourceId, ...rolesClaim(identity.rolesFor?.(audience) ?? []) });
   const expiresOn = Math.floor(Date.now() / 1000) + MANAGED_IDENTITY_TOKEN_LIFETIME_SECONDS;
   const accessToken = await issuer.sign(claims, { expiresInSeconds: MANAGED_IDENTITY_TOKEN_LIFETIME_SECONDS });
   return Response.json({
@@ -94,6 +99,9 @@ async function issueToken(identity: ManagedIdentity, issuer: TokenIssuer, resour
     client_id: identity.clientId,
   });
 }
+
+/** Entra leaves `roles` out of a token when the identity has no role on the resource. */
+const rolesClaim = (roles: string[]) => (roles.length > 0 ? { roles } : {});
 
 /**
  * A token for `api://AzureADTokenExchange`, the client assertion of an app

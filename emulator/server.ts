@@ -105,6 +105,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const ctx = createContext(origin, issuer);
   const entra = createEntraDirectory({ homeTenantId: tenantId, issuer, ctx, managedIdentity, defaultUserId: TEST_USER_ID });
   const graph = createGraphService({ tenantId, testUserId: TEST_USER_ID, origin });
+  // The identity's app-only tokens carry the app roles an admin assigned it (emulator.entra.assignAppRoles).
+  managedIdentity.rolesFor = (audience) => entra.appRolesFor(managedIdentity.principalId, audience);
   const services = [
     ...(options.services ?? []),
     createIdentityService(managedIdentity, issuer),
