@@ -15,16 +15,15 @@ import { createAuthenticator } from './core/authenticate.ts';
 import { createGrantPolicy } from './auth/grants.ts';
 import { createGrantedTools } from './core/granted-tools.ts';
 import { createRateLimiter } from './core/rate-limit.ts';
-import { TOOLSETS } from './tools/toolsets.ts';
 import { createMcpHandler, type FetchHandler } from './core/handler.ts';
 import { createInflightRegistry } from './core/inflight.ts';
 import { createLimiter } from './core/limiter.ts';
 import { createServerFactory } from './core/mcp-server.ts';
 import { createToolCallRunner } from './core/tool-call.ts';
 import { ALL_TOOLS, buildToolCatalog } from './tools/catalog.ts';
-import { createKustoServices } from './kusto/services.ts';
 import type { ServerFacts, ToolDefinition } from './tools/define-tool.ts';
-import type { ToolServices } from './tools/services.ts';
+import { TOOLSET_IDS } from './toolsets/registry.ts';
+import { createToolsetServices, unavailableToolsets } from './toolsets/services.ts';
 
 export const SERVER_NAME = 'azure-mcp-functions';
 export const SERVER_VERSION: string = packageJson.version;
@@ -99,15 +98,15 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     sink,
     ...(secrets && fingerprintSecret && { fingerprintKey: () => secrets.get(fingerprintSecret) }),
   });
-  const unavailable = new Map<string, string>();
-  if (config.kusto.clusters.length === 0) unavailable.set('kusto', 'no Kusto cluster is configured on this server (KUSTO_CLUSTERS)');
+  // Each toolset module's own rule, e.g. no Kusto cluster configured (src/toolsets/<name>/module.ts).
+  const unavailable = unavailableToolsets(config);
   const catalog = buildToolCatalog({ toolsets: config.toolsets, readOnly: config.readOnly, unavailable }, overrides.tools ?? ALL_TOOLS);
   // Who may call which of the enabled tools (MCP_TOOLSET_GRANTS and the defaults, src/auth/grants.ts).
   const granted = createGrantedTools(
     catalog,
     createGrantPolicy({
       authMode: config.authMode,
-      toolsets: TOOLSETS.map((toolset) => toolset.id),
+      toolsets: TOOLSET_IDS,
       grants: config.toolsetGrants,
       requiredScope: config.auth.entra?.requiredScope,
       appRole: config.auth.entra?.appRole,
@@ -132,12 +131,15 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     if (!onBehalfOf) throw new Error('on-behalf-of is configured for a backend but ENTRA_TENANT_ID / ENTRA_API_CLIENT_ID are missing');
     return onBehalfOfDownstream(onBehalfOf);
   };
-  const services: ToolServices = {
-    ...(secrets && { secrets }),
-    ...(config.kusto.clusters.length > 0 && {
-      kusto: createKustoServices(config.kusto, credential, SERVER_NAME, backendLimiter, { identities: downstreamFor(config.downstream.kusto), background: (work) => drain.track(work) }),
-    }),
-  };
+  const servicesFor = createToolsetServices(config, {
+    config,
+    appName: SERVER_NAME,
+    credential,
+    secrets,
+    backendLimiter,
+    downstream: downstreamFor,
+    background: (work) => drain.track(work),
+  });
   const createServer = createServerFactory({
     info: { name: SERVER_NAME, title: 'Azure MCP Functions', version: SERVER_VERSION },
     instructions: instructionsFor(config.authMode),
@@ -145,7 +147,7 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     granted,
     // `public` while the list is the same for everyone; per caller it goes out `private` (src/core/mcp-server.ts).
     toolsListCache: { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'public' },
-    runTool: createToolCallRunner({ catalog, services, auditor, server, progressIntervalMs: config.progressIntervalMs, drain, granted }),
+    runTool: createToolCallRunner({ catalog, servicesFor, auditor, server, progressIntervalMs: config.progressIntervalMs, drain, granted }),
     jsonSchemaValidator: new AjvJsonSchemaValidator(),
   });
   const auth = config.auth;

@@ -1,63 +1,19 @@
 import { z } from 'zod';
 import { authSettingsFrom, authSettingsShape, checkAuthSettings, type AuthSettings, type McpAuthMode } from './auth/settings.ts';
 import { checkDownstreamSettings, downstreamSettingsFrom, downstreamSettingsShape, type DownstreamSettings } from './azure/downstream-settings.ts';
-import { parseClusters, type KustoCluster } from './kusto/clusters.ts';
 import { parseToolsetGrants, type ToolsetGrants } from './auth/grants.ts';
-import { TOOLSETS } from './tools/toolsets.ts';
+import { booleanSetting, csv, httpsUrl, positiveInt, wholeNumber } from './config-fields.ts';
+import { isToolsetId, TOOLSET_IDS, unknownToolsetsProblem, type ToolsetId } from './toolsets/registry.ts';
+import { checkToolsetSettings, toolsetSettingsFrom, toolsetSettingsShape, type ToolsetSettingsByModule } from './toolsets/settings.ts';
 
 /**
  * The one typed view of the app settings. Every setting is read here and
  * nowhere else; an invalid or missing setting fails start-up with an error
  * that names it. No secret is ever read from the environment: a secret is a
  * Key Vault secret *name*, resolved at run time (see src/azure/secrets.ts).
+ * The general settings are declared here; each toolset module declares its
+ * own (src/toolsets/<name>/settings.ts), composed into the same schema.
  */
-
-const csv = (value: string | undefined): string[] =>
-  (value ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0);
-
-const booleanSetting = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'], {
-      error: 'must be true or false',
-    })
-    .optional()
-    .transform((value) => (value === undefined ? fallback : ['true', '1', 'yes'].includes(value)));
-
-const positiveInt = (fallback: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value.trim() === '') return fallback;
-      const parsed = Number(value);
-      if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) {
-        ctx.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${max}` });
-        return z.NEVER;
-      }
-      return parsed;
-    });
-
-const httpsUrl = z
-  .url({ protocol: /^https$/, error: 'must be an https:// URL' })
-  .transform((value) => value.replace(/\/+$/, ''));
-
-/** A whole number from 0 to `max`, or undefined when unset (the caller picks the default). */
-const wholeNumber = (max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value.trim() === '') return undefined;
-      const parsed = Number(value);
-      if (!Number.isInteger(parsed) || parsed < 0 || parsed > max) {
-        ctx.addIssue({ code: 'custom', message: `must be a whole number from 0 to ${max}` });
-        return z.NEVER;
-      }
-      return parsed;
-    });
 
 /** Tool calls a minute per caller when MCP_RATE_LIMIT_PER_MINUTE is not set (except in `none` mode: loopback, one developer). */
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 120;
@@ -65,9 +21,6 @@ export const DEFAULT_RATE_LIMIT_BURST = 30;
 
 /** A literal `@Microsoft.KeyVault(...)` value means the platform failed to resolve a reference. */
 const notUnresolvedReference = (value: string | undefined) => !value?.startsWith('@Microsoft.KeyVault(');
-
-/** Functions' front end gives up on HTTP requests after 230 s; a query must finish (or be cancelled) before. */
-export const MAX_KUSTO_TIMEOUT_SECONDS = 220;
 
 /**
  * The whole graceful shutdown (grace for running calls, then the audit flush) fits in this,
@@ -78,44 +31,43 @@ export const MAX_SHUTDOWN_SECONDS = 60;
 
 export type AuthMode = McpAuthMode;
 
+const generalSettingsShape = {
+  // MCP_AUTH_MODE, ENTRA_*, MCP_PUBLIC_URL, AZURE_AUTHORITY_HOST, WEBSITE_SITE_NAME: src/auth/settings.ts.
+  ...authSettingsShape,
+  // KUSTO_IDENTITY, ENTRA_API_CLIENT_SECRET_NAME, ENTRA_API_CERTIFICATE_SECRET_NAME: src/azure/downstream-settings.ts.
+  ...downstreamSettingsShape,
+  MCP_ALLOWED_ORIGINS: z.string().optional(),
+  MCP_MAX_BODY_BYTES: positiveInt(1_048_576, 100 * 1_048_576),
+  MCP_TOOLSETS: z.string().optional(),
+  MCP_READ_ONLY: booleanSetting(true),
+  MCP_PROGRESS_INTERVAL_SECONDS: positiveInt(5, 10),
+  MCP_MAX_BACKEND_CALLS: positiveInt(16, 1000),
+  MCP_BACKEND_QUEUE: positiveInt(32, 10_000),
+  MCP_BACKEND_QUEUE_WAIT_SECONDS: positiveInt(10, 60),
+  MCP_SHUTDOWN_SECONDS: positiveInt(DEFAULT_SHUTDOWN_SECONDS, MAX_SHUTDOWN_SECONDS),
+  // Who may use which toolset (src/auth/grants.ts): `<toolset>=role:<r>|scope:<s>|group:<id>;…`.
+  MCP_TOOLSET_GRANTS: z.string().optional(),
+  // Per-caller token bucket for tools/call: sustained rate (0 = off) and burst.
+  MCP_RATE_LIMIT_PER_MINUTE: wholeNumber(100_000),
+  MCP_RATE_LIMIT_BURST: positiveInt(DEFAULT_RATE_LIMIT_BURST, 10_000),
+  KEY_VAULT_URL: httpsUrl.optional(),
+  AUDIT_FINGERPRINT_SECRET_NAME: z
+    .string()
+    .regex(/^[0-9A-Za-z-]{1,127}$/, 'must be a Key Vault secret name (letters, digits, dashes)')
+    .optional(),
+  SECRET_CACHE_TTL_SECONDS: positiveInt(3600, 86_400),
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
+  AUDIT_SDK_STATS: booleanSetting(false),
+  AZURE_CLIENT_ID: z.guid({ error: 'must be the client id (a GUID) of the user-assigned managed identity' }).optional(),
+  IDENTITY_ENDPOINT: z.string().optional(),
+  WEBSITE_AUTH_ENABLED: z.string().optional(),
+};
+
 const settingsSchema = z
   .object({
-    // MCP_AUTH_MODE, ENTRA_*, MCP_PUBLIC_URL, AZURE_AUTHORITY_HOST, WEBSITE_SITE_NAME: src/auth/settings.ts.
-    ...authSettingsShape,
-    // KUSTO_IDENTITY, ENTRA_API_CLIENT_SECRET_NAME, ENTRA_API_CERTIFICATE_SECRET_NAME: src/azure/downstream-settings.ts.
-    ...downstreamSettingsShape,
-    MCP_ALLOWED_ORIGINS: z.string().optional(),
-    MCP_MAX_BODY_BYTES: positiveInt(1_048_576, 100 * 1_048_576),
-    MCP_TOOLSETS: z.string().optional(),
-    MCP_READ_ONLY: booleanSetting(true),
-    MCP_PROGRESS_INTERVAL_SECONDS: positiveInt(5, 10),
-    MCP_MAX_BACKEND_CALLS: positiveInt(16, 1000),
-    MCP_BACKEND_QUEUE: positiveInt(32, 10_000),
-    MCP_BACKEND_QUEUE_WAIT_SECONDS: positiveInt(10, 60),
-    MCP_SHUTDOWN_SECONDS: positiveInt(DEFAULT_SHUTDOWN_SECONDS, MAX_SHUTDOWN_SECONDS),
-    // Who may use which toolset (src/auth/grants.ts): `<toolset>=role:<r>|scope:<s>|group:<id>;…`.
-    MCP_TOOLSET_GRANTS: z.string().optional(),
-    // Per-caller token bucket for tools/call: sustained rate (0 = off) and burst.
-    MCP_RATE_LIMIT_PER_MINUTE: wholeNumber(100_000),
-    MCP_RATE_LIMIT_BURST: positiveInt(DEFAULT_RATE_LIMIT_BURST, 10_000),
-    KEY_VAULT_URL: httpsUrl.optional(),
-    AUDIT_FINGERPRINT_SECRET_NAME: z
-      .string()
-      .regex(/^[0-9A-Za-z-]{1,127}$/, 'must be a Key Vault secret name (letters, digits, dashes)')
-      .optional(),
-    SECRET_CACHE_TTL_SECONDS: positiveInt(3600, 86_400),
-    APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
-    AUDIT_SDK_STATS: booleanSetting(false),
-    AZURE_CLIENT_ID: z.guid({ error: 'must be the client id (a GUID) of the user-assigned managed identity' }).optional(),
-    IDENTITY_ENDPOINT: z.string().optional(),
-    WEBSITE_AUTH_ENABLED: z.string().optional(),
-    KUSTO_CLUSTERS: z.string().optional(),
-    KUSTO_DEFAULT_CLUSTER: z.string().optional(),
-    KUSTO_MAX_ROWS: positiveInt(1000, 10_000),
-    KUSTO_MAX_RESULT_BYTES: positiveInt(65_536, 4 * 1_048_576),
-    KUSTO_DEFAULT_TIMEOUT_SECONDS: positiveInt(0, MAX_KUSTO_TIMEOUT_SECONDS),
-    KUSTO_MAX_TIMEOUT_SECONDS: positiveInt(180, MAX_KUSTO_TIMEOUT_SECONDS),
-    KUSTO_SCHEMA_CACHE_SECONDS: positiveInt(600, 86_400),
+    ...generalSettingsShape,
+    // KUSTO_* and every other toolset's own settings: src/toolsets/<name>/settings.ts.
+    ...toolsetSettingsShape(Object.keys(generalSettingsShape)),
   })
   .superRefine((settings, ctx) => {
     for (const [name, value] of Object.entries(settings)) {
@@ -139,16 +91,9 @@ const settingsSchema = z
         message: 'must contain InstrumentationKey=<lower-case GUID>',
       });
     }
-    const { clusters, problems } = parseClusters(settings.KUSTO_CLUSTERS);
-    for (const problem of problems) ctx.addIssue({ code: 'custom', path: ['KUSTO_CLUSTERS'], message: problem });
-    const defaultCluster = settings.KUSTO_DEFAULT_CLUSTER?.toLowerCase();
-    if (defaultCluster && !clusters.some((cluster) => cluster.name === defaultCluster)) {
-      ctx.addIssue({ code: 'custom', path: ['KUSTO_DEFAULT_CLUSTER'], message: `must name a cluster in KUSTO_CLUSTERS (${clusters.map((c) => c.name).join(', ') || 'none'})` });
-    }
-    // 0 = not set: the default then follows the maximum down (min(60, max)).
-    if (settings.KUSTO_DEFAULT_TIMEOUT_SECONDS > settings.KUSTO_MAX_TIMEOUT_SECONDS) {
-      ctx.addIssue({ code: 'custom', path: ['KUSTO_DEFAULT_TIMEOUT_SECONDS'], message: 'must not exceed KUSTO_MAX_TIMEOUT_SECONDS' });
-    }
+    checkToolsetSettings(settings, ctx);
+    const unknownToolsets = unknownToolsetsProblem(csv(settings.MCP_TOOLSETS));
+    if (unknownToolsets) ctx.addIssue({ code: 'custom', path: ['MCP_TOOLSETS'], message: unknownToolsets });
     checkAuthSettings(settings, ctx);
     checkDownstreamSettings(settings, ctx);
     if (settings.MCP_TOOLSET_GRANTS?.trim()) {
@@ -159,7 +104,7 @@ const settingsSchema = z
           message: `only applies when MCP_AUTH_MODE is entra or easyAuth; in ${settings.MCP_AUTH_MODE} mode nobody is identified and every enabled toolset is granted (leave it unset, or use MCP_TOOLSETS to turn toolsets off)`,
         });
       }
-      for (const problem of parseToolsetGrants(settings.MCP_TOOLSET_GRANTS, TOOLSETS.map((t) => t.id)).problems) {
+      for (const problem of parseToolsetGrants(settings.MCP_TOOLSET_GRANTS, TOOLSET_IDS).problems) {
         ctx.addIssue({ code: 'custom', path: ['MCP_TOOLSET_GRANTS'], message: problem });
       }
     }
@@ -182,7 +127,8 @@ export const SETTING_NAMES: readonly string[] = Object.keys(settingsSchema.shape
 /** Settings the platform provides (App Service / Functions); never set by a deployment. */
 export const PLATFORM_SETTING_NAMES: readonly string[] = ['IDENTITY_ENDPOINT', 'WEBSITE_SITE_NAME', 'WEBSITE_AUTH_ENABLED'];
 
-export interface AppConfig {
+/** The settings every part of the app may read; the toolset modules' own are added to it in AppConfig. */
+export interface GeneralConfig {
   authMode: AuthMode;
   /** Inbound authentication: the Entra API, the public URL, anonymous tools/list (src/auth/settings.ts). */
   auth: AuthSettings;
@@ -192,7 +138,7 @@ export interface AppConfig {
   allowedOrigins: string[];
   maxBodyBytes: number;
   /** Toolset ids to expose; empty means each toolset's own default. */
-  toolsets: string[];
+  toolsets: ToolsetId[];
   readOnly: boolean;
   /** How often a running tool reports progress to a client that asked for it (at most 10 s). */
   progressIntervalMs: number;
@@ -216,20 +162,15 @@ export interface AppConfig {
   hasManagedIdentityEndpoint: boolean;
   /** `WEBSITE_SITE_NAME`, set by the platform on Azure. */
   siteName: string | undefined;
-  kusto: KustoSettings;
 }
 
-export interface KustoSettings {
-  clusters: KustoCluster[];
-  defaultCluster: string | undefined;
-  /** Hard cap on `maxRows`. */
-  maxRows: number;
-  /** Budget for the rendered rows of one result, in bytes. */
-  maxResultBytes: number;
-  defaultTimeoutSeconds: number;
-  maxTimeoutSeconds: number;
-  schemaCacheTtlMs: number;
-}
+/** The app's configuration: the general settings, and each toolset module's own as `config.<module name>` (e.g. `config.kusto`). */
+export type AppConfig = GeneralConfig & ToolsetSettingsByModule;
+
+/** A module named like a general key (`auth`, `toolsets`, …) would overwrite it: refused at compile time. */
+type ModuleNameClash = Extract<keyof GeneralConfig, keyof ToolsetSettingsByModule>;
+const moduleNamesAreFree: [ModuleNameClash] extends [never] ? true : never = true;
+void moduleNamesAreFree;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -257,12 +198,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     downstream: downstreamSettingsFrom(s, authSettingsFrom(s)),
     allowedOrigins: origins.map((origin) => origin.replace(/\/+$/, '').toLowerCase()),
     maxBodyBytes: s.MCP_MAX_BODY_BYTES,
-    toolsets: csv(s.MCP_TOOLSETS),
+    // Every id is known (checked above); the guard gives the type.
+    toolsets: csv(s.MCP_TOOLSETS).filter(isToolsetId),
     readOnly: s.MCP_READ_ONLY,
     progressIntervalMs: s.MCP_PROGRESS_INTERVAL_SECONDS * 1000,
     backendLimits: { concurrency: s.MCP_MAX_BACKEND_CALLS, queue: s.MCP_BACKEND_QUEUE, maxWaitMs: s.MCP_BACKEND_QUEUE_WAIT_SECONDS * 1000 },
     shutdownMs: s.MCP_SHUTDOWN_SECONDS * 1000,
-    toolsetGrants: parseToolsetGrants(s.MCP_TOOLSET_GRANTS, TOOLSETS.map((t) => t.id)).grants,
+    toolsetGrants: parseToolsetGrants(s.MCP_TOOLSET_GRANTS, TOOLSET_IDS).grants,
     rateLimit: {
       // `none` admits only loopback callers (one developer, the sandbox, tests): no one to share with.
       perMinute: s.MCP_RATE_LIMIT_PER_MINUTE ?? (s.MCP_AUTH_MODE === 'none' ? 0 : DEFAULT_RATE_LIMIT_PER_MINUTE),
@@ -276,15 +218,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     managedIdentityClientId: s.AZURE_CLIENT_ID,
     hasManagedIdentityEndpoint: Boolean(s.IDENTITY_ENDPOINT),
     siteName: s.WEBSITE_SITE_NAME || undefined,
-    kusto: {
-      clusters: parseClusters(s.KUSTO_CLUSTERS).clusters,
-      defaultCluster: s.KUSTO_DEFAULT_CLUSTER?.toLowerCase(),
-      maxRows: s.KUSTO_MAX_ROWS,
-      maxResultBytes: s.KUSTO_MAX_RESULT_BYTES,
-      defaultTimeoutSeconds: s.KUSTO_DEFAULT_TIMEOUT_SECONDS || Math.min(60, s.KUSTO_MAX_TIMEOUT_SECONDS),
-      maxTimeoutSeconds: s.KUSTO_MAX_TIMEOUT_SECONDS,
-      schemaCacheTtlMs: s.KUSTO_SCHEMA_CACHE_SECONDS * 1000,
-    },
+    ...toolsetSettingsFrom(s),
   };
 }
 

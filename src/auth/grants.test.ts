@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../config.ts';
-import { TOOLSETS } from '../tools/toolsets.ts';
+import { TOOLSETS } from '../toolsets/registry.ts';
 import { createGrantPolicy, parseToolsetGrants, TOOLSET_ROLE_PREFIX, type GrantableTool, type GrantPolicyOptions } from './grants.ts';
 import { anonymousPrincipal, createPrincipal, type PrincipalFields } from './principal.ts';
 

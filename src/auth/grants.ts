@@ -123,7 +123,7 @@ export interface ToolAccess {
 
 export interface GrantPolicyOptions {
   authMode: McpAuthMode;
-  /** Every toolset id the product has (src/tools/toolsets.ts). */
+  /** Every toolset id the product has (src/toolsets/registry.ts). */
   toolsets: readonly string[];
   grants: ToolsetGrants;
   /** entra mode: the delegated scope that admits users (default `user_impersonation`). */

@@ -74,7 +74,7 @@ function setup(auditor?: Auditor) {
   const real = createAuditor({ sink, onError: () => undefined });
   const inflight = createInflightRegistry();
   const tools = [waitTool, throwOnAbortTool, unmeasurableTool, echoTool] as unknown as ToolDefinition[];
-  const run = createToolCallRunner({ catalog: buildToolCatalog({ toolsets: ['server'], readOnly: true }, tools), services: {}, auditor: auditor ?? real, server: SERVER, progressIntervalMs: 60_000 });
+  const run = createToolCallRunner({ catalog: buildToolCatalog({ toolsets: ['server'], readOnly: true }, tools), servicesFor: () => undefined, auditor: auditor ?? real, server: SERVER, progressIntervalMs: 60_000 });
   const httpRequest = new AbortController();
   const sdk = new AbortController();
   const caller = anonymousPrincipal('functionKey');
@@ -159,6 +159,7 @@ test('an auditor that throws cannot take the answer down; the fallback event is 
     },
     rejected() {},
     suspicious() {},
+    oauth() {},
     async flush() {},
   };
   const { run, call, request } = setup(flaky);

@@ -2,7 +2,6 @@ import { ClaimsChallengeError, onBehalfOfErrorIn } from '../azure/on-behalf-of.t
 import type { Auditor } from '../audit/auditor.ts';
 import type { ServerFacts, ToolContext, ToolDefinition, ToolInputRequired, ToolResult } from '../tools/define-tool.ts';
 import type { ToolCatalog } from '../tools/catalog.ts';
-import type { ToolServices } from '../tools/services.ts';
 import { CallAbortedError, disconnectSignal } from './abort.ts';
 import type { CallContext } from './call-context.ts';
 import type { Drain } from './drain.ts';
@@ -25,7 +24,8 @@ export interface ToolCallRequest {
 
 export interface ToolCallRunnerOptions {
   catalog: ToolCatalog;
-  services: ToolServices;
+  /** The services of a toolset's tools (src/toolsets/services.ts), looked up when one of them is called. */
+  servicesFor(toolset: string): unknown;
   auditor: Auditor;
   server: ServerFacts;
   /** Milliseconds between progress heartbeats while a tool runs (when the client asked for progress). */
@@ -148,7 +148,7 @@ export function createToolCallRunner(options: ToolCallRunnerOptions) {
         },
         progress: (message) => heartbeat?.report(message),
         inputResponses: request.inputResponses,
-        services: options.services,
+        services: options.servicesFor(tool.toolset),
         server,
       };
       const work = tool.handler(parsed.data, context);

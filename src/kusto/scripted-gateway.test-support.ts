@@ -1,5 +1,5 @@
 import type { DownstreamIdentity } from '../azure/downstream-identity.ts';
-import type { KustoSettings } from '../config.ts';
+import type { KustoSettings } from '../toolsets/kusto/settings.ts';
 import type { KustoTable, QueryResult } from './frames.ts';
 import type { KustoCommandRequest, KustoGateway, KustoQueryRequest } from './gateway.ts';
 import { createSchemaCache } from './schema-cache.ts';

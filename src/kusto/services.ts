@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/principal.ts';
 import type { CredentialProvider } from '../azure/credential.ts';
 import { managedIdentityDownstream, type DownstreamIdentities, type DownstreamIdentity } from '../azure/downstream-identity.ts';
-import type { KustoSettings } from '../config.ts';
+import type { KustoSettings } from '../toolsets/kusto/settings.ts';
 import type { Limiter } from '../core/limiter.ts';
 import type { KustoCluster } from './clusters.ts';
 import type { KustoTable, QueryResult } from './frames.ts';
@@ -10,7 +10,7 @@ import { createKustoGateway, type KustoCommandRequest, type KustoGateway, type K
 import { createSchemaCache, tableRowCounts, type DatabaseSchema, type SchemaCache } from './schema-cache.ts';
 
 /**
- * What the Kusto tools get injected (see ToolServices). There is no client
+ * What the Kusto tools get injected (`ctx.services`, src/toolsets/kusto/module.ts). There is no client
  * bound at start-up: a tool asks for the Kusto access of its own call,
  * `kusto.session(ctx.caller)`, which sends every request as the call's
  * downstream identity (the app's managed identity, or the caller through

@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { ALL_TOOLS, buildToolCatalog, toolDescriptor } from './catalog.ts';
-import { TOOLSETS } from './toolsets.ts';
-import { renderToolDocs } from '../../scripts/tool-docs.ts';
+import { TOOLSETS } from '../toolsets/registry.ts';
+import { README_TOOLS_BEGIN, renderToolDocs, withReadmeToolTable } from '../../scripts/tool-docs.ts';
 
 const SNAPSHOT_DIR = new URL('../../test/__toolsnaps__/', import.meta.url);
 
 test('every tool follows the naming rule, belongs to a known toolset and says whether it writes', () => {
-  const toolsets = new Set(TOOLSETS.map((t) => t.id));
+  const toolsets = new Set<string>(TOOLSETS.map((t) => t.id));
   const names = new Set<string>();
   for (const tool of ALL_TOOLS) {
     assert.match(tool.name, /^[a-z]+(_[a-z]+){1,3}$/, `${tool.name}: <service>_<resource>_<verb> (or <service>_<verb>)`);
@@ -19,6 +19,7 @@ test('every tool follows the naming rule, belongs to a known toolset and says wh
       assert.equal(typeof tool.annotations[hint], 'boolean', `${tool.name}.${hint}`);
     }
     assert.ok(tool.description.length >= 60, `${tool.name}: a description a model can act on`);
+    assert.ok(tool.summary && tool.summary.length <= 100, `${tool.name}: a one-line summary for the README's tool table`);
     assert.ok(!(tool.annotations.readOnlyHint && tool.annotations.destructiveHint), `${tool.name}: read-only cannot be destructive`);
   }
 });
@@ -37,6 +38,13 @@ test('each tool schema matches its snapshot (UPDATE_TOOLSNAPS=1 to accept a deli
 
 test('docs/tools.md is generated from the registry (npm run docs:tools)', async () => {
   assert.equal(await readFile(new URL('../../docs/tools.md', import.meta.url), 'utf8'), renderToolDocs());
+});
+
+test('the README tool table is generated from the registry (npm run docs:tools)', async () => {
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  assert.equal(readme, withReadmeToolTable(readme), 'README.md: run npm run docs:tools');
+  for (const tool of ALL_TOOLS) assert.ok(readme.includes(`| \`${tool.name}\` | \`${tool.toolset}\` |`), tool.name);
+  assert.throws(() => withReadmeToolTable(readme.replace(README_TOOLS_BEGIN, '')), /must hold the tool table between/);
 });
 
 test('unknown toolsets are refused with the known ones listed', () => {

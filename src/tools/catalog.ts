@@ -1,27 +1,10 @@
 import { z } from 'zod';
 import type { Tool } from '@modelcontextprotocol/server';
 import type { ToolDefinition } from './define-tool.ts';
-import { TOOLSETS } from './toolsets.ts';
-import { serverInfoGet } from './server/info-get.ts';
-import { kustoListClusters } from './kusto/list-clusters.ts';
-import { kustoListDatabases } from './kusto/list-databases.ts';
-import { kustoListTables } from './kusto/list-tables.ts';
-import { kustoTableSchema } from './kusto/table-schema.ts';
-import { kustoSample } from './kusto/sample.ts';
-import { kustoQuery } from './kusto/query.ts';
-import { kustoSchemaContext } from './kusto/schema-context.ts';
+import { TOOLSETS, unknownToolsetsProblem } from '../toolsets/registry.ts';
 
-/** Every tool the product has. Filters decide which ones a deployment exposes. */
-export const ALL_TOOLS: readonly ToolDefinition[] = [
-  serverInfoGet,
-  kustoListClusters,
-  kustoListDatabases,
-  kustoListTables,
-  kustoTableSchema,
-  kustoSchemaContext,
-  kustoSample,
-  kustoQuery,
-];
+/** Every tool the product has, from the toolset modules (src/toolsets/registry.ts). Filters decide which ones a deployment exposes. */
+export const ALL_TOOLS: readonly ToolDefinition[] = TOOLSETS.flatMap((toolset) => toolset.tools);
 
 export interface CatalogOptions {
   /** Toolset ids to enable; empty means each toolset's `enabledByDefault`. */
@@ -60,11 +43,9 @@ export function toolDescriptor(tool: ToolDefinition): Tool {
  * so no request ever converts a zod schema.
  */
 export function buildToolCatalog(options: CatalogOptions, tools: readonly ToolDefinition[] = ALL_TOOLS): ToolCatalog {
-  const known = new Set(TOOLSETS.map((toolset) => toolset.id));
-  const unknown = options.toolsets.filter((id) => !known.has(id));
-  if (unknown.length > 0) {
-    throw new Error(`MCP_TOOLSETS names unknown toolsets: ${unknown.join(', ')}. Known: ${[...known].join(', ')}`);
-  }
+  // config.ts refuses these at start-up already; a programmatic caller gets the same words.
+  const unknown = unknownToolsetsProblem(options.toolsets);
+  if (unknown) throw new Error(`MCP_TOOLSETS ${unknown}`);
   const active = new Set(
     options.toolsets.length > 0 ? options.toolsets : TOOLSETS.filter((t) => t.enabledByDefault).map((t) => t.id),
   );

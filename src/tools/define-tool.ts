@@ -1,7 +1,6 @@
 import type { z } from 'zod';
 import type { CallToolResult, InputRequiredResult, ToolAnnotations } from '@modelcontextprotocol/server';
 import type { CallerIdentity } from '../core/caller.ts';
-import type { ToolServices } from './services.ts';
 
 /**
  * A tool is data plus one handler. `annotations.readOnlyHint` is required by
@@ -56,7 +55,8 @@ export interface ServerFacts {
   toolNamesFor?(caller: CallerIdentity): readonly string[];
 }
 
-export interface ToolContext {
+/** What a tool's handler gets; `services` are its own toolset module's (src/toolsets/<name>/module.ts). */
+export interface ToolContext<Services = unknown> {
   caller: CallerIdentity;
   /**
    * Aborted when the call is cancelled: the client closes the response stream
@@ -79,28 +79,41 @@ export interface ToolContext {
   /** The client's W3C trace id (from `traceparent`), when it sent one: pass it on for correlation. */
   traceId?: string | undefined;
   protocolVersion: string;
-  services: ToolServices;
+  services: Services;
   server: ServerFacts;
 }
 
-export interface ToolDefinition<Input extends z.ZodObject = z.ZodObject> {
+export interface ToolDefinition<Input extends z.ZodObject = z.ZodObject, Services = unknown, Toolset extends string = string> {
   /** `<service>_<resource>_<verb>`, e.g. `kusto_table_schema`. */
   name: string;
   title: string;
   /** Written for a model: when to use it, what it returns, how to narrow. */
   description: string;
-  toolset: string;
+  /** One line for the README's tool table (docs/tools.md has the full description). */
+  summary?: string;
+  toolset: Toolset;
   annotations: ToolAnnotationsRequired;
   input: Input;
   output?: z.ZodObject;
   /** Argument names whose values never reach the audit log (only length and a keyed fingerprint). */
   sensitiveArguments?: ReadonlyArray<keyof z.infer<Input> & string>;
-  handler(args: z.infer<Input>, ctx: ToolContext): Promise<ToolResult | ToolInputRequired>;
+  handler(args: z.infer<Input>, ctx: ToolContext<Services>): Promise<ToolResult | ToolInputRequired>;
 }
 
 /** Identity function that fixes the handler's argument type from the schema. */
-export function defineTool<Input extends z.ZodObject>(tool: ToolDefinition<Input>): ToolDefinition<Input> {
+export function defineTool<Input extends z.ZodObject, Services = unknown, Toolset extends string = string>(tool: ToolDefinition<Input, Services, Toolset>): ToolDefinition<Input, Services, Toolset> {
   return tool;
+}
+
+/**
+ * `defineTool` for one toolset module: its tools may only name the module's
+ * own toolsets (a typo is a compile error) and get its services, typed.
+ *
+ * @example
+ * export const defineKustoTool = toolDefiner<KustoServices, 'kusto'>();
+ */
+export function toolDefiner<Services, Toolset extends string>() {
+  return <Input extends z.ZodObject>(tool: ToolDefinition<Input, Services, Toolset>): ToolDefinition<Input, Services, Toolset> => tool;
 }
 
 export interface ToolErrorInit {

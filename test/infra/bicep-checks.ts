@@ -341,7 +341,7 @@ export function checkAppSettingsCoverage(files: Files, settingNames: readonly st
     if (platformNames.includes(name)) {
       if (keys.has(name)) problems.push(`${name} is provided by the platform; the deployment must not set it`);
     } else if (!keys.has(name)) {
-      problems.push(`${name} is read by the code (src/config.ts) but no app setting sets it (infra/${SETTINGS_FILES.join(', infra/')})`);
+      problems.push(`${name} is read by the code (src/config.ts, with the toolset modules' settings) but no app setting sets it (infra/${SETTINGS_FILES.join(', infra/')})`);
     }
   }
   for (const { key, file: name, variable } of declared) {
@@ -526,7 +526,7 @@ export function checkEntraApp(files: Files, toolsetIds: readonly string[]): stri
   const scope = mainScope(files);
   const roles = scope.names.get('toolsetIds');
   if (!Array.isArray(roles) || JSON.stringify([...roles].sort()) !== JSON.stringify([...toolsetIds].sort())) {
-    problems.push(`main.bicep toolsetIds (${JSON.stringify(roles)}) must list every toolset in src/tools/toolsets.ts (${toolsetIds.join(', ')}), one app role each`);
+    problems.push(`main.bicep toolsetIds (${JSON.stringify(roles)}) must list every toolset in src/toolsets/registry.ts (${toolsetIds.join(', ')}), one app role each`);
   }
   const preAuthorized = scope.names.get('preAuthorizedClientIds');
   if (!Array.isArray(preAuthorized) || !preAuthorized.includes(VS_CODE_CLIENT_ID)) problems.push('preAuthorizedClientIds must include VS Code by default');

@@ -4,16 +4,19 @@
  * parse trees say what the deployment promises: descriptions on parameters,
  * no keys or secrets in outputs, documented role GUIDs, keys off everywhere,
  * Flex Consumption with identity-based storage, and app settings that cover
- * every setting the code reads (read from src/config.ts at test time) with
- * defaults the code's own validation accepts. Each structural check also
- * runs on a deliberately broken copy, to show it can fail.
+ * every setting the code reads (read at test time from src/config.ts's
+ * schema, which composes the toolset modules' own settings) with defaults
+ * the code's own validation accepts; the README's settings table lists them
+ * too. Each structural check also runs on a deliberately broken copy, to
+ * show it can fail.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { loadConfig, MAX_KUSTO_TIMEOUT_SECONDS, PLATFORM_SETTING_NAMES, SETTING_NAMES } from '../../src/config.ts';
-import { TOOLSETS } from '../../src/tools/toolsets.ts';
+import { loadConfig, PLATFORM_SETTING_NAMES, SETTING_NAMES } from '../../src/config.ts';
+import { MAX_KUSTO_TIMEOUT_SECONDS } from '../../src/toolsets/kusto/settings.ts';
+import { TOOLSET_IDS } from '../../src/toolsets/registry.ts';
 import {
   appSettings,
   checkAppSettingsCoverage,
@@ -47,7 +50,7 @@ async function broken(name: string, from: string | RegExp, to: string): Promise<
 }
 
 const files = await loadInfra();
-const toolsetIds = TOOLSETS.map((toolset) => toolset.id);
+const toolsetIds = TOOLSET_IDS;
 
 describe('infra/ syntax (tree-sitter-bicep)', () => {
   test('infra/ holds main.bicep, main.bicepparam and local modules', () => {
@@ -186,6 +189,15 @@ describe('infra/ structure', () => {
 describe('app settings versus the code\'s configuration schema', () => {
   test('every setting in src/config.ts is set, platform ones are not, nothing unknown is', () => {
     assert.deepEqual(checkAppSettingsCoverage(files, SETTING_NAMES, PLATFORM_SETTING_NAMES), []);
+  });
+
+  test('every setting the code reads (config.ts and the toolset modules) is in the README settings table', () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
+    const undocumented = (names: readonly string[]) => names.filter((name) => !PLATFORM_SETTING_NAMES.includes(name) && !table.includes(`\`${name}\``));
+    assert.ok(SETTING_NAMES.includes('KUSTO_CLUSTERS'), 'a toolset module\'s settings are part of the composed schema');
+    assert.deepEqual(undocumented(SETTING_NAMES), []);
+    assert.deepEqual(undocumented([...SETTING_NAMES, 'GRAPH_MAX_ITEMS']), ['GRAPH_MAX_ITEMS']);
   });
 
   test('a setting added to the code without Bicep fails', () => {

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { rankSchema } from '../../kusto/rank.ts';
-import { defineTool } from '../define-tool.ts';
-import { clusterArgument, databaseArgument, jsonResult, withTarget } from './common.ts';
+import { clusterArgument, databaseArgument, defineKustoTool, jsonResult, withTarget } from './common.ts';
 
 const column = z.object({ name: z.string(), type: z.string(), docString: z.string().optional(), score: z.number() });
 const output = z.object({
@@ -13,12 +12,13 @@ const output = z.object({
   ),
 });
 
-export const kustoSchemaContext = defineTool({
+export const kustoSchemaContext = defineKustoTool({
   name: 'kusto_schema_context',
   title: 'Find tables for a question',
   description:
     'Given a natural-language question, return the most relevant tables of a database with their relevant columns, types and descriptions, ranked by matching names and docstrings. ' +
     'Use it before writing KQL for an unfamiliar database; only use tables and columns it (or kusto_table_schema) returns. Reads only the cached schema.',
+  summary: 'The tables and columns most relevant to a question',
   toolset: 'kusto',
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   input: z

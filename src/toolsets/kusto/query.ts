@@ -2,11 +2,11 @@ import { z } from 'zod';
 import { bindParameters, parametersSchema } from '../../kusto/parameters.ts';
 import { checkUserQuery } from '../../kusto/read-only-check.ts';
 import { splitStatements } from '../../kusto/statements.ts';
-import { defineTool, toolError } from '../define-tool.ts';
-import { clusterArgument, databaseArgument, resolveTarget } from './common.ts';
+import { toolError } from '../../tools/define-tool.ts';
+import { clusterArgument, databaseArgument, defineKustoTool, resolveTarget } from './common.ts';
 import { queryOutputSchema, runReadOnlyQuery } from './run-query.ts';
 
-export const kustoQuery = defineTool({
+export const kustoQuery = defineKustoTool({
   name: 'kusto_query',
   title: 'Run a read-only KQL query',
   description:
@@ -15,6 +15,7 @@ export const kustoQuery = defineTool({
     'Prefer summarize/count/top and a time filter over raw rows. Put user-supplied values in `parameters` and refer to them by name ' +
     '(declared for you as query_parameters), never by pasting them into the query. Management commands (starting with "."), #-directives and `set` statements ' +
     '(except query_now and a few other harmless ones) are refused. Several statements return several result tables.',
+  summary: 'Read-only KQL with parameters, budgets, timeout and statistics',
   toolset: 'kusto',
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   input: z

@@ -4,7 +4,11 @@ import type { CallerIdentity } from '../../core/caller.ts';
 import { resolveCluster, type KustoCluster } from '../../kusto/clusters.ts';
 import { kustoErrorResult } from '../../kusto/errors.ts';
 import type { KustoServices } from '../../kusto/services.ts';
-import { toolError, type ToolContext, type ToolResult } from '../define-tool.ts';
+import { toolDefiner, toolError, type ToolContext, type ToolResult } from '../../tools/define-tool.ts';
+
+/** `defineTool` for the Kusto tools: toolset `kusto`, the Kusto services in `ctx.services`. */
+export const defineKustoTool = toolDefiner<KustoServices, 'kusto'>();
+export type KustoToolContext = ToolContext<KustoServices>;
 
 /** Argument shapes shared by the Kusto tools. */
 export const clusterArgument = z
@@ -32,25 +36,9 @@ export interface KustoTarget {
 
 export type Resolved<T> = { ok: true; value: T } | { ok: false; result: ToolResult };
 
-/** The Kusto services, or an error result when the toolset is not configured. */
-export function kustoServices(ctx: ToolContext): Resolved<KustoServices> {
-  const kusto = ctx.services.kusto;
-  if (kusto && kusto.settings.clusters.length > 0) return { ok: true, value: kusto };
-  return {
-    ok: false,
-    result: toolError({
-      message: 'No Kusto cluster is configured on this server.',
-      nextStep: 'An operator must set KUSTO_CLUSTERS (name=https://cluster[/database]).',
-      errorClass: 'not_configured',
-    }),
-  };
-}
-
 /** Resolves cluster (allow-list) and database (argument or the cluster default). */
-export function resolveTarget(ctx: ToolContext, args: { cluster?: string | undefined; database?: string | undefined }, needDatabase = true): Resolved<KustoTarget> {
-  const services = kustoServices(ctx);
-  if (!services.ok) return services;
-  const kusto = services.value;
+export function resolveTarget(ctx: KustoToolContext, args: { cluster?: string | undefined; database?: string | undefined }, needDatabase = true): Resolved<KustoTarget> {
+  const kusto = ctx.services;
   const resolution = resolveCluster(kusto.settings.clusters, kusto.settings.defaultCluster, args.cluster);
   if (!resolution.ok) {
     return {
@@ -79,7 +67,7 @@ export function resolveTarget(ctx: ToolContext, args: { cluster?: string | undef
  * actionable error result: the frame every Kusto tool shares.
  */
 export async function withTarget(
-  ctx: ToolContext,
+  ctx: KustoToolContext,
   args: { cluster?: string | undefined; database?: string | undefined },
   work: (target: KustoTarget) => Promise<ToolResult>,
   needDatabase = true,

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { defineTool } from '../define-tool.ts';
-import { clusterArgument, databaseArgument, jsonResult, withTarget } from './common.ts';
+import { clusterArgument, databaseArgument, defineKustoTool, jsonResult, withTarget } from './common.ts';
 
 const output = z.object({
   cluster: z.string(),
@@ -10,12 +9,13 @@ const output = z.object({
   ),
 });
 
-export const kustoListTables = defineTool({
+export const kustoListTables = defineKustoTool({
   name: 'kusto_list_tables',
   title: 'List Kusto tables',
   description:
     'List the tables of a Kusto database with folder, description (docstring), column count and row count. ' +
     'Follow with kusto_table_schema for columns, or kusto_schema_context to find the tables relevant to a question.',
+  summary: 'Tables with folder, description, column and row counts',
   toolset: 'kusto',
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   input: z.object({ database: databaseArgument, cluster: clusterArgument }).strict(),

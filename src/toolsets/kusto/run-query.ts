@@ -7,7 +7,7 @@ import { planTables, truncationText, type Budget, type TablePlan } from '../../k
 import { unknownNameHints } from '../../kusto/schema-cache.ts';
 import { countQuery, isTabular, splitStatements } from '../../kusto/statements.ts';
 import type { KustoSession } from '../../kusto/services.ts';
-import type { ToolContext, ToolResult } from '../define-tool.ts';
+import type { ToolContext, ToolResult } from '../../tools/define-tool.ts';
 import { requestDescription, type KustoTarget } from './common.ts';
 
 /** Bytes the engine may return at most: bounds our memory whatever the query does. */

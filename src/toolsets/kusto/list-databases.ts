@@ -1,19 +1,19 @@
 import { z } from 'zod';
 import { showDatabases } from '../../kusto/commands.ts';
 import { rowObjects } from '../../kusto/frames.ts';
-import { defineTool } from '../define-tool.ts';
-import { clusterArgument, jsonResult, withTarget } from './common.ts';
+import { clusterArgument, defineKustoTool, jsonResult, withTarget } from './common.ts';
 
 const output = z.object({
   cluster: z.string(),
   databases: z.array(z.object({ name: z.string(), prettyName: z.string().optional() })),
 });
 
-export const kustoListDatabases = defineTool({
+export const kustoListDatabases = defineKustoTool({
   name: 'kusto_list_databases',
   title: 'List Kusto databases',
   description:
     'List the databases of a Kusto cluster that this server can see. Use the names as `database` in kusto_list_tables, kusto_query and the other kusto_* tools.',
+  summary: 'Databases on a cluster',
   toolset: 'kusto',
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   input: z.object({ cluster: clusterArgument }).strict(),

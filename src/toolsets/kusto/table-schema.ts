@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { validateEntityName } from '../../kusto/identifiers.ts';
 import { closeMatches } from '../../kusto/schema-cache.ts';
-import { defineTool, toolError } from '../define-tool.ts';
-import { clusterArgument, databaseArgument, jsonResult, withTarget, tableArgument } from './common.ts';
+import { toolError } from '../../tools/define-tool.ts';
+import { clusterArgument, databaseArgument, defineKustoTool, jsonResult, tableArgument, withTarget } from './common.ts';
 
 const output = z.object({
   cluster: z.string(),
@@ -13,11 +13,12 @@ const output = z.object({
   columns: z.array(z.object({ name: z.string(), type: z.string(), docString: z.string().optional() })),
 });
 
-export const kustoTableSchema = defineTool({
+export const kustoTableSchema = defineKustoTool({
   name: 'kusto_table_schema',
   title: 'Kusto table schema',
   description:
     "Get a table's columns with their KQL types and descriptions. Use before writing a query so names and types are right. Served from a schema cache (no data is read).",
+  summary: 'Columns with KQL types and descriptions',
   toolset: 'kusto',
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   input: z.object({ table: tableArgument, database: databaseArgument, cluster: clusterArgument }).strict(),

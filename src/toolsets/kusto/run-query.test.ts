@@ -5,8 +5,8 @@ import type { QueryResult } from '../../kusto/frames.ts';
 import type { KustoQueryRequest } from '../../kusto/gateway.ts';
 import { KustoRequestError } from '../../kusto/request-error.ts';
 import { scriptedGateway, scriptedKustoServices, table, type ScriptedGateway } from '../../kusto/scripted-gateway.test-support.ts';
-import type { ToolContext, ToolResult } from '../define-tool.ts';
-import { requestDescription, type KustoTarget } from './common.ts';
+import type { ToolResult } from '../../tools/define-tool.ts';
+import { requestDescription, type KustoTarget, type KustoToolContext } from './common.ts';
 import { kustoQuery } from './query.ts';
 import { runReadOnlyQuery } from './run-query.ts';
 
@@ -28,14 +28,14 @@ function setup(answer: (request: KustoQueryRequest) => QueryResult, commandRows:
     inputResponses: undefined,
     requestId: 'req-1',
     protocolVersion: '2025-11-25',
-    services: { kusto },
+    services: kusto,
     server: { name: 's', version: '1', authMode: 'functionKey', readOnly: true, toolsets: ['kusto'], toolNames: [] },
-  } as unknown as ToolContext;
+  } as unknown as KustoToolContext;
   const target: KustoTarget = { kusto, cluster, database: 'Samples', target: `kusto:${cluster.url}/Samples` };
   return { gateway, ctx, target, progress };
 }
 
-const run = (target: KustoTarget, ctx: ToolContext, text: string, maxRows = 3) => runReadOnlyQuery(target, { tool: 'kusto_query', text, maxRows, timeoutSeconds: 30, includeStats: false }, ctx);
+const run = (target: KustoTarget, ctx: KustoToolContext, text: string, maxRows = 3) => runReadOnlyQuery(target, { tool: 'kusto_query', text, maxRows, timeoutSeconds: 30, includeStats: false }, ctx);
 const textOf = (result: ToolResult) => (result.content as Array<{ text: string }>).map((c) => c.text).join('\n');
 const data = (result: ToolResult) => result.structuredContent as Record<string, any>;
 const countResult = (n: number): QueryResult => ({ primary: [table([['Count', 'long']], [[n]])], partialErrors: [] });

@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { bracketName } from '../../kusto/identifiers.ts';
-import { defineTool } from '../define-tool.ts';
-import { clusterArgument, databaseArgument, tableArgument, withTarget } from './common.ts';
+import { clusterArgument, databaseArgument, defineKustoTool, tableArgument, withTarget } from './common.ts';
 import { queryOutputSchema, runReadOnlyQuery } from './run-query.ts';
 
-export const kustoSample = defineTool({
+export const kustoSample = defineKustoTool({
   name: 'kusto_sample',
   title: 'Sample Kusto table rows',
   description:
     'Return a few rows of a table (default 10, at most 100) with column types, to see what the data looks like before writing a query. Rows are arbitrary, not the newest.',
+  summary: 'A few rows of a table',
   toolset: 'kusto',
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   input: z

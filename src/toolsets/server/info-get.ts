@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { defineTool } from '../define-tool.ts';
+import { toolDefiner } from '../../tools/define-tool.ts';
+
+/** `defineTool` for the server toolset: its tools need no services. */
+export const defineServerTool = toolDefiner<undefined, 'server'>();
 
 const output = z.object({
   server: z.object({ name: z.string(), version: z.string() }),
@@ -21,13 +24,14 @@ const output = z.object({
 });
 
 /** Answers from memory only: no backend call, so it also proves the server is reachable and who it thinks you are. */
-export const serverInfoGet = defineTool({
+export const serverInfoGet = defineServerTool({
   name: 'server_info_get',
   title: 'Server info',
   description:
     'Describe this MCP server: version, negotiated protocol version, auth mode, whether it is read-only, ' +
     'the enabled toolsets and tools, and the caller identity as the server sees it. ' +
     'Use it to check connectivity or to explain why a tool is missing. Makes no backend call.',
+  summary: 'Version, auth mode, enabled tools, and who the server thinks you are',
   toolset: 'server',
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z.object({}).strict(),
