@@ -11,6 +11,7 @@ import { createOnBehalfOfCredentials } from './azure/on-behalf-of.ts';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import { createDrain, shutdownPlan, type ShutdownPlan } from './core/drain.ts';
 import { protectedResourceSettingsFrom } from './auth/protected-resource.ts';
+import { facadeFromSettings } from './auth/facade/from-config.ts';
 import { createAuthenticator } from './core/authenticate.ts';
 import { createGrantPolicy } from './auth/grants.ts';
 import { createGrantedTools } from './core/granted-tools.ts';
@@ -151,12 +152,14 @@ export function createApp(config: AppConfig, overrides: AppOverrides = {}): App 
     jsonSchemaValidator: new AjvJsonSchemaValidator(),
   });
   const auth = config.auth;
+  const oauthFacade = facadeFromSettings(auth, { credential, secrets, auditor });
   const protectedResource =
-    auth.mode === 'entra' && auth.entra && auth.publicUrl ? protectedResourceSettingsFrom(auth.entra, auth.publicUrl, 'Azure MCP Functions') : undefined;
+    auth.mode === 'entra' && auth.entra && auth.publicUrl ? protectedResourceSettingsFrom(auth.entra, auth.publicUrl, 'Azure MCP Functions', oauthFacade?.issuer) : undefined;
   const fetch = createMcpHandler({
     authMode: config.authMode,
     authenticate: createAuthenticator(auth, { ...(overrides.functionKey && { functionKey: overrides.functionKey }) }),
     ...(protectedResource && { protectedResource }),
+    ...(oauthFacade && { oauthFacade }),
     allowAnonymousToolsList: auth.allowAnonymousToolsList,
     allowedOrigins: config.allowedOrigins,
     maxBodyBytes: config.maxBodyBytes,

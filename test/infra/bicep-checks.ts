@@ -382,6 +382,7 @@ export interface ParamBounds {
   name: string;
   type: string;
   defaultValue: Value;
+  hasDefault: boolean;
   allowed: Value[] | undefined;
   min: number | undefined;
   max: number | undefined;
@@ -398,6 +399,8 @@ export function mainParams(files: Files): ParamBounds[] {
       name: param.name,
       type: namedChildren(param.node)[1]?.text ?? '',
       defaultValue: literal(declaredValue(param)),
+      // A default this offline evaluator cannot compute (newGuid()) is still a default.
+      hasDefault: declaredValue(param) !== undefined,
       allowed: Array.isArray(allowed) ? allowed : undefined,
       min: typeof min === 'number' ? min : undefined,
       max: typeof max === 'number' ? max : undefined,
@@ -471,7 +474,7 @@ export function checkParamFile(files: Files): string[] {
     }
   }
   for (const param of params.values()) {
-    if (param.defaultValue === UNKNOWN && !assigned.some((a) => a.name === param.name)) {
+    if (!param.hasDefault && !assigned.some((a) => a.name === param.name)) {
       problems.push(`main.bicep param ${param.name} has no default and main.bicepparam does not set it`);
     }
   }
