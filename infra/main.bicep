@@ -99,6 +99,44 @@ param oauthFacadeKeyExists bool = false
 @description('Value of a new facade sealing key: random by default (244 bits); never set it yourself. Used only when the key does not exist yet.')
 param oauthFacadeKeyValue string = '${newGuid()} ${newGuid()}'
 
+@description('GRAPH_IDENTITY: who Microsoft Graph sees; empty turns the Graph toolsets off. onBehalfOf (recommended, needs authMode entra and admin consent for graphDelegatedScopes): the signed-in user. managedIdentity: the app\'s identity with graphApplicationPermissions, "me" being the caller.')
+@allowed([
+  ''
+  'onBehalfOf'
+  'managedIdentity'
+])
+param graphIdentity string = ''
+
+@description('GRAPH_ENDPOINT: the Microsoft Graph host; empty for https://graph.microsoft.com (set a sovereign cloud\'s, e.g. https://graph.microsoft.us).')
+param graphEndpoint string = ''
+
+@description('GRAPH_MAX_ITEMS: most items one Graph tool call returns (1 to 200).')
+@minValue(1)
+@maxValue(200)
+param graphMaxItems int = 50
+
+@description('GRAPH_MAX_BODY_CHARS: characters of one message or mail body in a result; longer ones are cut, and the cut is said (1 to 20000).')
+@minValue(1)
+@maxValue(20000)
+param graphMaxBodyChars int = 2000
+
+@description('GRAPH_WRITE_CONFIRMATION: how writes are confirmed by clients that cannot be asked: preview (a dry run and a confirmation token) or none. Clients with elicitation are always asked.')
+@allowed([
+  'preview'
+  'none'
+])
+param graphWriteConfirmation string = 'preview'
+
+@description('GRAPH_SENT_MARKER: the line added to messages and mail the server sends ({user} is the signed-in user\'s name); empty for the code\'s default, off for none.')
+param graphSentMarker string = ''
+
+@description('Whether the Graph cursor key (Key Vault secret graph-cursor-key) exists already; azd records GRAPH_CURSOR_KEY_EXISTS after the first deployment with Graph, so later ones keep it.')
+param graphCursorKeyExists bool = false
+
+@secure()
+@description('Value of a new Graph cursor key: random by default; never set it yourself. Used only when the key does not exist yet.')
+param graphCursorKeyValue string = '${newGuid()}${newGuid()}'
+
 @description('MCP_READ_ONLY: expose only tools annotated read-only.')
 param readOnly bool = true
 
@@ -310,7 +348,11 @@ var oauthFacadeRedirectUris = oauthFacadeEnabled ? [
 var toolsetIds = [
   'server'
   'kusto'
+  'graph'
+  'graph.send'
+  'graph.admin'
 ]
+var graphEnabled = !empty(graphIdentity)
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: empty(resourceGroupName) ? 'rg-${environmentName}' : resourceGroupName
@@ -378,6 +420,7 @@ module keyVault 'modules/keyvault.bicep' = {
     privateNetworking: enableVnet
     diagnosticsWorkspaceId: enableDiagnostics ? monitoring.outputs.workspaceId : ''
     oauthFacadeKeyValue: oauthFacadeEnabled && !oauthFacadeKeyExists ? oauthFacadeKeyValue : ''
+    graphCursorKeyValue: graphEnabled && !graphCursorKeyExists ? graphCursorKeyValue : ''
   }
 }
 
@@ -439,6 +482,7 @@ module kustoViewer 'modules/kusto-viewer.bicep' = if (kustoViewerEnabled) {
 }
 
 var resolvedEntraClientId = createEntraApp ? entraApp.outputs.clientId : entraAppClientId
+var onBehalfOfUsed = kustoIdentity == 'onBehalfOf' || graphIdentity == 'onBehalfOf'
 
 // The server's settings with a value in every deployment.
 var coreSettings = {
@@ -459,6 +503,9 @@ var coreSettings = {
   KUSTO_SCHEMA_CACHE_SECONDS: string(kustoSchemaCacheSeconds)
   KUSTO_IDENTITY: kustoIdentity
   AUDIT_SDK_STATS: auditSdkStats ? 'true' : 'false'
+  GRAPH_MAX_ITEMS: string(graphMaxItems)
+  GRAPH_MAX_BODY_CHARS: string(graphMaxBodyChars)
+  GRAPH_WRITE_CONFIRMATION: graphWriteConfirmation
   SECRET_CACHE_TTL_SECONDS: string(secretCacheTtlSeconds)
 }
 
@@ -473,10 +520,10 @@ var optionalSettings = {
   AUDIT_FINGERPRINT_SECRET_NAME: auditFingerprintSecretName
   // Entra mode: the API the tokens are for, this tenant, and the public URL clients are told about.
   // On-behalf-of also needs them: the tenant and app of the exchange.
-  ENTRA_TENANT_ID: authMode == 'entra' || kustoIdentity == 'onBehalfOf' ? tenant().tenantId : ''
-  ENTRA_API_CLIENT_ID: authMode == 'entra' || kustoIdentity == 'onBehalfOf' ? resolvedEntraClientId : ''
-  ENTRA_API_CLIENT_SECRET_NAME: kustoIdentity == 'onBehalfOf' ? entraApiClientSecretName : ''
-  ENTRA_API_CERTIFICATE_SECRET_NAME: kustoIdentity == 'onBehalfOf' ? entraApiCertificateSecretName : ''
+  ENTRA_TENANT_ID: authMode == 'entra' || onBehalfOfUsed ? tenant().tenantId : ''
+  ENTRA_API_CLIENT_ID: authMode == 'entra' || onBehalfOfUsed ? resolvedEntraClientId : ''
+  ENTRA_API_CLIENT_SECRET_NAME: onBehalfOfUsed ? entraApiClientSecretName : ''
+  ENTRA_API_CERTIFICATE_SECRET_NAME: onBehalfOfUsed ? entraApiCertificateSecretName : ''
   MCP_PUBLIC_URL: authMode == 'entra' ? 'https://${predictedHostName}/mcp' : ''
   AZURE_AUTHORITY_HOST: authMode == 'entra' ? environment().authentication.loginEndpoint : ''
   ENTRA_ACCEPT_V1_TOKENS: authMode == 'entra' && acceptV1Tokens ? 'true' : ''
@@ -486,6 +533,20 @@ var optionalSettings = {
   MCP_OAUTH_REDIRECT_URIS: oauthFacadeEnabled ? join(oauthRedirectUris, ',') : ''
   // The code's default name (oauth-facade-key) is the secret this template creates.
   MCP_OAUTH_FACADE_KEY_SECRET: ''
+  // Microsoft Graph: on when GRAPH_IDENTITY is set; on-behalf-of also needs ENTRA_* above.
+  GRAPH_IDENTITY: graphIdentity
+  GRAPH_ENDPOINT: graphEndpoint
+  GRAPH_SENT_MARKER: graphSentMarker
+  // The cursor key this template creates, shared by every instance (a key per instance would refuse another's cursors).
+  GRAPH_CURSOR_KEY_SECRET_NAME: graphEnabled ? 'graph-cursor-key' : ''
+  // The code's defaults; tune them through extraAppSettings.
+  GRAPH_REQUEST_TIMEOUT_SECONDS: ''
+  GRAPH_MAX_RETRIES: ''
+  GRAPH_MAX_RETRY_WAIT_SECONDS: ''
+  GRAPH_CIRCUIT_FAILURES: ''
+  GRAPH_CIRCUIT_COOLDOWN_SECONDS: ''
+  GRAPH_CURSOR_PREVIOUS_KEY_SECRET_NAME: ''
+  GRAPH_CURSOR_TTL_SECONDS: ''
   // The code's defaults (api://<client-id>, user_impersonation, 60 s) match the app the template creates.
   ENTRA_API_IDENTIFIER_URI: ''
   ENTRA_REQUIRED_SCOPE: ''
@@ -538,6 +599,9 @@ output MCP_OAUTH_METADATA_URL string = oauthFacadeEnabled ? 'https://${functionA
 
 @description('Whether the facade\'s sealing key exists in Key Vault (read back by main.bicepparam, so the next deployment keeps it).')
 output OAUTH_FACADE_KEY_EXISTS bool = oauthFacadeEnabled || oauthFacadeKeyExists
+
+@description('Whether the Graph cursor key exists in Key Vault (read back by main.bicepparam, so the next deployment keeps it).')
+output GRAPH_CURSOR_KEY_EXISTS bool = graphEnabled || graphCursorKeyExists
 
 @description('Anonymous health probe.')
 output MCP_HEALTH_URL string = 'https://${functionApp.outputs.defaultHostName}/health'

@@ -39,6 +39,10 @@ export function renderToolDocs(): string {
       .filter(([, value]) => value === true)
       .map(([key]) => key.replace(/Hint$/, ''));
     lines.push(`## \`${tool.name}\` — ${tool.title}`, '', `Toolset \`${tool.toolset}\` · ${hints.join(', ') || 'no hints'}`, '', tool.description, '');
+    if (tool.permissions) {
+      const list = (names: readonly string[]) => (names.length > 0 ? names.map((name) => `\`${name}\``).join(', ') : 'not available');
+      lines.push(`Microsoft Graph permissions: delegated ${list(tool.permissions.delegated)}; application ${list(tool.permissions.application)}.`, '');
+    }
     const properties = Object.entries(schema.properties ?? {});
     if (properties.length === 0) {
       lines.push('No arguments.', '');

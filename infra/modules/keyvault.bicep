@@ -34,6 +34,10 @@ param diagnosticsWorkspaceId string
 @description('Value of the OAuth facade\'s sealing key to create (secret oauth-facade-key); empty to leave the secret alone.')
 param oauthFacadeKeyValue string = ''
 
+@secure()
+@description('Value of the Graph cursor key to create (secret graph-cursor-key); empty to leave the secret alone.')
+param graphCursorKeyValue string = ''
+
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
   location: location
@@ -109,5 +113,15 @@ resource oauthFacadeKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!em
   properties: {
     value: oauthFacadeKeyValue
     contentType: 'MCP OAuth facade sealing keys, space-separated; the first seals'
+  }
+}
+
+// The HMAC key of Graph continuation cursors (src/graph/cursor.ts), created once and shared by every instance.
+resource graphCursorKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(graphCursorKeyValue)) {
+  parent: vault
+  name: 'graph-cursor-key'
+  properties: {
+    value: graphCursorKeyValue
+    contentType: 'MCP Graph cursor HMAC key'
   }
 }

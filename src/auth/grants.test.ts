@@ -62,7 +62,7 @@ describe('MCP_TOOLSET_GRANTS syntax', () => {
 
   const bad: Array<[string, RegExp]> = [
     ['kusto', /has no "="/],
-    ['graph.send=role:Graph.Send', /unknown toolset "graph\.send"; known: server, kusto/],
+    ['teams.send=role:Graph.Send', /unknown toolset "teams\.send"; known: server, kusto/],
     ['kusto=role:a;kusto=role:b', /names toolset kusto twice/],
     ['kusto=', /grants it to nobody/],
     ['kusto=user:ada@contoso.com', /"user:ada@contoso.com" is not role:<app role>, scope:<delegated scope> or group:<group object id>/],

@@ -92,6 +92,11 @@ export interface ToolDefinition<Input extends z.ZodObject = z.ZodObject, Service
   /** One line for the README's tool table (docs/tools.md has the full description). */
   summary?: string;
   toolset: Toolset;
+  /**
+   * The backend permissions the tool needs, as the service's permission reference names them
+   * (Microsoft Graph: delegated and application), so an admin knows what to consent; docs/tools.md lists them.
+   */
+  permissions?: { delegated: readonly string[]; application: readonly string[] };
   annotations: ToolAnnotationsRequired;
   input: Input;
   output?: z.ZodObject;

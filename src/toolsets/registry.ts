@@ -1,4 +1,5 @@
 import type { Toolset } from './define-toolset.ts';
+import { graphModule } from './graph/module.ts';
 import { kustoModule } from './kusto/module.ts';
 import { serverModule } from './server/module.ts';
 
@@ -9,7 +10,7 @@ import { serverModule } from './server/module.ts';
  * order of tools/list and of the docs. Adding a toolset: a folder
  * src/toolsets/<name>/ with its module.ts, and one entry here.
  */
-export const TOOLSET_MODULES = [serverModule, kustoModule] as const;
+export const TOOLSET_MODULES = [serverModule, kustoModule, graphModule] as const;
 
 export type ToolsetModules = (typeof TOOLSET_MODULES)[number];
 /** Every toolset id, as a type: naming a toolset that does not exist is a compile error. */

@@ -47,7 +47,7 @@ function sharedModule(created: string[]) {
 }
 
 test('the toolset ids are derived from the registry, each declared once', () => {
-  assert.deepEqual(TOOLSET_IDS, ['server', 'kusto']);
+  assert.deepEqual(TOOLSET_IDS, ['server', 'kusto', 'graph', 'graph.send', 'graph.admin']);
   assert.equal(new Set(TOOLSET_IDS).size, TOOLSET_IDS.length);
   assert.equal(new Set(TOOLSET_MODULES.map((module) => module.name)).size, TOOLSET_MODULES.length, 'module names key config.<name>');
 });
@@ -94,7 +94,8 @@ test('an unavailable module disables every toolset it declares, with its reason'
   const unavailable = unavailableToolsets({ ...config, demo: { url: undefined } } as never, [module]);
   assert.deepEqual([...unavailable], [['demo', 'no demo URL is configured (DEMO_URL)'], ['demo.send', 'no demo URL is configured (DEMO_URL)']]);
   assert.equal(unavailableToolsets({ ...config, demo: { url: 'https://demo' } } as never, [module]).size, 0);
-  assert.deepEqual([...unavailableToolsets(config)], [['kusto', 'no Kusto cluster is configured on this server (KUSTO_CLUSTERS)']]);
+  const graphOff = 'Microsoft Graph is not configured on this server (GRAPH_IDENTITY: onBehalfOf or managedIdentity)';
+  assert.deepEqual([...unavailableToolsets(config)], [['kusto', 'no Kusto cluster is configured on this server (KUSTO_CLUSTERS)'], ['graph', graphOff], ['graph.send', graphOff], ['graph.admin', graphOff]]);
 });
 
 test('services are created on the first call of a tool of the module, once, and shared by its toolsets', async () => {

@@ -1,0 +1,64 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { SAMPLE } from '../../../emulator/graph/sample-tenant.ts';
+import { startEmulator, TEST_USER_ID, type Emulator } from '../../../emulator/server.ts';
+import { startGraphServerProcess } from '../../support/graph-server.ts';
+import type { ServerProcess } from '../../support/server-process.ts';
+
+/**
+ * graph_teams_list through the real server against the emulated Graph, in
+ * both identity modes: on behalf of the user (`/me/joinedTeams`, the user's
+ * token) and app-only (`/users/<caller>/joinedTeams`, the managed identity),
+ * where "me" is always the caller.
+ */
+let emulator: Emulator;
+before(async () => {
+  emulator = await startEmulator();
+});
+after(() => emulator?.close());
+
+async function callAs(server: ServerProcess, token: string, name: string, args: Record<string, unknown> = {}) {
+  const client = new Client({ name: 'graph-e2e', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(server.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  try {
+    return await client.callTool({ name, arguments: args });
+  } finally {
+    await client.close();
+  }
+}
+
+for (const identity of ['onBehalfOf', 'managedIdentity'] as const) {
+  describe(`graph_teams_list, GRAPH_IDENTITY=${identity}`, () => {
+    let server: ServerProcess;
+    before(async () => {
+      // ENTRA_APP_ROLE admits app-only callers to the server, so the Graph tools' own refusal of them is what is tested.
+      server = await startGraphServerProcess(emulator, identity, { env: { ENTRA_APP_ROLE: 'mcp.caller' } });
+    });
+    after(() => server?.stop());
+
+    test("lists the caller's teams, and Graph saw the identity it should", async () => {
+      emulator.graph.reset();
+      const result = await callAs(server, await emulator.entra.mintApiToken(), 'graph_teams_list');
+      assert.equal(result.isError, undefined, JSON.stringify(result.content));
+      const teams = (result.structuredContent as { teams: Array<{ id: string }> }).teams.map((team) => team.id);
+      assert.ok(teams.includes(SAMPLE.teams.mark8), JSON.stringify(teams));
+      assert.ok(!teams.includes(SAMPLE.teams.retail), 'a team the test user is not in is not listed');
+      const [call] = emulator.graph.calls.filter((entry) => entry.path.endsWith('/joinedTeams'));
+      assert.ok(call, JSON.stringify(emulator.graph.calls));
+      assert.equal(call.path, identity === 'onBehalfOf' ? '/me/joinedTeams' : `/users/${TEST_USER_ID}/joinedTeams`);
+      const audit = server.auditLines().filter((line) => line.event === 'mcp.tool.call').at(-1);
+      assert.deepEqual([audit?.tool, audit?.outcome, audit?.target, audit?.downstreamIdentity], ['graph_teams_list', 'success', 'graph:/users/{caller}/joinedTeams', identity]);
+    });
+
+    test('an app-only caller (no user) is refused before anything reaches Graph', async () => {
+      emulator.graph.reset();
+      const appToken = await emulator.entra.mintApiToken({ kind: 'app', roles: ['mcp.caller'] });
+      const result = await callAs(server, appToken, 'graph_teams_list');
+      assert.equal(result.isError, true);
+      assert.match(JSON.stringify(result.content), /signed-in user|on-behalf-of needs a signed-in user/);
+      assert.equal(server.auditLines().filter((line) => line.event === 'mcp.tool.call').at(-1)?.errorClass, 'unauthenticated');
+      assert.equal(emulator.graph.calls.length, 0, 'nothing was sent to Graph');
+    });
+  });
+}
