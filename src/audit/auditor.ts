@@ -208,6 +208,10 @@ function measurementsOf(facts: ToolCallFacts): Record<string, number> {
   if (finite(facts.durationMs)) measurements.durationMs = Math.round(facts.durationMs * 1000) / 1000;
   if (finite(facts.resultBytes)) measurements.resultBytes = facts.resultBytes;
   if (finite(facts.details?.resultRows)) measurements.resultRows = facts.details.resultRows;
+  const batch = facts.details?.batch;
+  if (batch) {
+    for (const [name, value] of Object.entries(batch)) if (finite(value)) measurements[`batch${name[0]!.toUpperCase()}${name.slice(1)}`] = value;
+  }
   return measurements;
 }
 

@@ -28,6 +28,8 @@ export interface ToolAuditDetails {
   queryText?: string;
   /** Set when the call ended asking the client for input (`input_required`) rather than with a result. */
   resultType?: 'input_required';
+  /** A `$batch` fan-out's item outcomes (counts only). */
+  batch?: { items: number; succeeded: number; failed: number; throttled: number; retried: number; envelopes: number };
   /** Who the backend saw: the app's managed identity, or the caller through on-behalf-of (src/azure/downstream-identity.ts). */
   downstreamIdentity?: 'managedIdentity' | 'onBehalfOf';
 }

@@ -62,3 +62,45 @@ for (const identity of ['onBehalfOf', 'managedIdentity'] as const) {
     });
   });
 }
+
+describe('graph_teams_list with includeChannels: fan-out in $batch', () => {
+  let server: ServerProcess;
+  before(async () => {
+    server = await startGraphServerProcess(emulator, 'onBehalfOf');
+  });
+  after(() => server?.stop());
+
+  test('k teams take ⌈k/20⌉ $batch requests; a throttled item is sent again, a failed one is reported and the rest kept', async () => {
+    const tenant = emulator.graph.tenant;
+    const base = tenant.teams.find((t) => t.id === SAMPLE.teams.mark8)!;
+    for (let index = 0; index < 22; index++) {
+      tenant.teams.push({ ...base, id: `1e2f0000-0000-4000-8000-0000000b${String(index).padStart(4, '0')}`, displayName: `Fan-out team ${index}`, channels: base.channels.slice(0, 1) });
+    }
+    emulator.graph.reset();
+    const token = await emulator.entra.mintApiToken();
+    const result = await callAs(server, token, 'graph_teams_list', { includeChannels: true });
+    assert.equal(result.isError, undefined, JSON.stringify(result.content));
+    const teams = (result.structuredContent as { teams: Array<{ id: string; channels?: unknown[] }> }).teams;
+    const k = teams.length;
+    assert.ok(k > 20, `enough teams for two envelopes (${k})`);
+    const envelopes = new Set(emulator.graph.calls.filter((call) => call.batchRequestId).map((call) => call.batchRequestId));
+    assert.equal(envelopes.size, Math.ceil(k / 20), 'one $batch request per 20 teams');
+    assert.equal(emulator.graph.calls.filter((call) => !call.batchRequestId).length, 1, 'besides the batches, only joinedTeams');
+    assert.ok(teams.every((t) => Array.isArray(t.channels)));
+
+    emulator.graph.reset();
+    emulator.graph.failBatchItems({ urlPrefix: `/teams/${SAMPLE.teams.mark8}/channels`, status: 429, retryAfterSeconds: 1, times: 1 });
+    emulator.graph.failBatchItems({ urlPrefix: `/teams/${SAMPLE.teams.sales}/channels`, status: 500, times: 5 });
+    const partial = await callAs(server, token, 'graph_teams_list', { includeChannels: true });
+    const data = partial.structuredContent as { partial: boolean; teams: Array<{ id: string; channels?: unknown[]; channelsError?: string }> };
+    assert.equal(data.partial, true);
+    assert.ok(data.teams.find((t) => t.id === SAMPLE.teams.mark8)?.channels, 'the throttled item was sent again and succeeded');
+    assert.match(data.teams.find((t) => t.id === SAMPLE.teams.sales)?.channelsError ?? '', /HTTP 500/);
+    const salesItems = emulator.graph.calls.filter((call) => call.path.startsWith(`/teams/${SAMPLE.teams.sales}/channels`));
+    assert.equal(salesItems.length, 1, 'a failed (non-429) item is not retried');
+    assert.deepEqual(emulator.graph.earlyRetries, [], 'the throttled item waited for its Retry-After');
+    const audit = server.auditLines().filter((line) => line.event === 'mcp.tool.call').at(-1) ?? {};
+    assert.equal(audit.batchFailed, 1);
+    assert.equal(audit.batchRetried, 1);
+  });
+});
