@@ -127,3 +127,15 @@ test("a cursor for another channel is refused before anything is sent", async ()
   await assert.rejects(collectPages({ client, endpoint, cursors, scope: { ...scope, resource: '/teams/t1/channels/c2/messages' }, firstPage: 'x', cursor: nextCursor, limit: 2 }), CursorRefusedError);
   assert.deepEqual(fake.fetched, []);
 });
+
+test('`until` ends the collection at the first item it accepts: complete, no cursor, no further page fetched', async () => {
+  const fake = graph(threePages);
+  const older = (item: unknown) => Number((item as { id: string }).id) >= 5;
+  const result = await collectPages({ client: await fake.client(), endpoint, cursors, scope, firstPage: `${resource}?$top=3`, limit: 100, until: older });
+  assert.deepEqual(ids(result.items), ['1', '2', '3', '4']);
+  assert.deepEqual([result.partial, result.nextCursor, result.stoppedBy], [false, undefined, 'until']);
+  assert.deepEqual(fake.fetched, [first, second]);
+  // Reached together with the limit: the item past the end means no cursor either.
+  const atLimit = await collectPages({ client: await graph(threePages).client(), endpoint, cursors, scope, firstPage: `${resource}?$top=3`, limit: 4, until: older });
+  assert.deepEqual([ids(atLimit.items), atLimit.nextCursor, atLimit.partial], [['1', '2', '3', '4'], undefined, false]);
+});

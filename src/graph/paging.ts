@@ -38,6 +38,11 @@ export interface CollectOptions<T> {
   signal?: AbortSignal | undefined;
   /** The id items are de-duplicated by (default: `item.id`). */
   idOf?: (item: T) => string | undefined;
+  /**
+   * Ends the collection, complete and with no cursor, at the first item this accepts (which is
+   * not returned): a newest-first list read back to a date stops at the first older item.
+   */
+  until?: (item: T) => boolean;
 }
 
 export interface Collected<T> {
@@ -48,8 +53,8 @@ export interface Collected<T> {
   partial: boolean;
   pagesRead: number;
   duplicatesDropped: number;
-  /** Why the call stopped early. */
-  stoppedBy?: 'limit' | 'page_cap' | 'page_failed';
+  /** Why the call stopped early (`until`: the `until` condition was met; nothing was left out). */
+  stoppedBy?: 'limit' | 'page_cap' | 'page_failed' | 'until';
   /** The error of the page that could not be read (describe it with graph-errors.ts). */
   failure?: unknown;
 }
@@ -98,8 +103,10 @@ export async function collectPages<T>(options: CollectOptions<T>): Promise<Colle
     pagesRead += 1;
     const values = page.value ?? [];
     for (let index = position.skip; index < values.length; index++) {
-      if (items.length >= limit) return result('limit', { link: position.link, skip: index });
       const item = values[index] as T;
+      // Before the limit: when the next item is past the end, no cursor is owed.
+      if (options.until?.(item)) return result('until');
+      if (items.length >= limit) return result('limit', { link: position.link, skip: index });
       const id = idOf(item);
       if (id !== undefined && seen.has(id)) {
         duplicatesDropped += 1;
