@@ -194,3 +194,13 @@ test('input_required: a tool can ask the client for input and is called again wi
   const events = await audit();
   assert.deepEqual(events.map((e) => [e.properties.outcome, e.properties.resultType]), [['success', 'input_required'], ['success', undefined]]);
 });
+
+test('the tool context says whether this request\'s client can be asked (2026-07-28 form elicitation only)', async () => {
+  const { app } = setup();
+  const ask = async (request: Request) => (await messagesOf(await app.fetch(request)))[0]?.result.content[0].text;
+  const call = { name: 'probe_capabilities', arguments: {} };
+  assert.equal(await ask(modernPost('tools/call', { ...call, _meta: envelope({ elicitation: { form: {} } }) })), 'canElicit=true');
+  assert.equal(await ask(modernPost('tools/call', { ...call, _meta: envelope({ elicitation: { url: {} } }) })), 'canElicit=false');
+  assert.equal(await ask(modernPost('tools/call', call)), 'canElicit=false');
+  assert.equal(await ask(mcpPost(rpc('tools/call', call), { 'mcp-protocol-version': '2025-11-25' })), 'canElicit=false');
+});

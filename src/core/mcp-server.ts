@@ -1,5 +1,6 @@
 import { Server, type CacheHint, type jsonSchemaValidator, type ListToolsResult, type ServerContext } from '@modelcontextprotocol/server';
 import type { CallContext } from './call-context.ts';
+import { capabilitiesFromEnvelope } from './client-capabilities.ts';
 import type { GrantedTools } from './granted-tools.ts';
 import type { ProgressSink } from './progress.ts';
 import type { ToolCallRunner } from './tool-call.ts';
@@ -63,6 +64,7 @@ export function createServerFactory(options: ServerFactoryOptions): ServerFactor
           progress: progressSink(ctx),
           sdkSignal: ctx.mcpReq.signal,
           inputResponses: ctx.mcpReq.inputResponses,
+          clientCapabilities: capabilitiesFromEnvelope(ctx.mcpReq.envelope),
         },
         call,
       ) as never,

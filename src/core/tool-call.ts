@@ -8,6 +8,7 @@ import type { Drain } from './drain.ts';
 import type { GrantedTools } from './granted-tools.ts';
 import { startHeartbeat, type ProgressSink } from './progress.ts';
 import { clientText } from '../audit/text.ts';
+import { canElicitForm, type ClientCapabilities } from './client-capabilities.ts';
 
 /** What the SDK tells us about one `tools/call` request, era-neutral. */
 export interface ToolCallRequest {
@@ -20,6 +21,8 @@ export interface ToolCallRequest {
   /** Aborted by the SDK when the exchange ends early (client disconnect, transport closed). */
   sdkSignal: AbortSignal;
   inputResponses: Record<string, unknown> | undefined;
+  /** The 2026-07-28 envelope's client capabilities (src/core/client-capabilities.ts); absent for 2025-era requests. */
+  clientCapabilities?: ClientCapabilities | undefined;
 }
 
 export interface ToolCallRunnerOptions {
@@ -148,6 +151,7 @@ export function createToolCallRunner(options: ToolCallRunnerOptions) {
         },
         progress: (message) => heartbeat?.report(message),
         inputResponses: request.inputResponses,
+        canElicit: canElicitForm(request.clientCapabilities),
         services: options.servicesFor(tool.toolset),
         server,
       };

@@ -76,6 +76,13 @@ export interface ToolContext<Services = unknown> {
    * the tool named them. Client input: validate it (`acceptedContent`).
    */
   inputResponses: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * True when this is a 2026-07-28 request whose client declared form
+   * elicitation (src/core/client-capabilities.ts): the tool may then return
+   * `inputRequired(...)` with `inputRequired.elicit(...)`. Absent or false:
+   * the client cannot be asked (2025 era, or not declared).
+   */
+  canElicit?: boolean;
   /** Our own unique id of this HTTP request (also in the audit event). */
   requestId: string;
   /** The client's W3C trace id (from `traceparent`), when it sent one: pass it on for correlation. */

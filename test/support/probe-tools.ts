@@ -61,8 +61,19 @@ export function probeTools(): { tools: ToolDefinition[]; control: () => ProbeCon
       return { content: [{ type: 'text', text: answer.confirm ? `confirmed ${args.what}` : `declined ${args.what}` }] };
     },
   });
+  const capabilities = defineTool({
+    name: 'probe_capabilities',
+    title: 'Report client capabilities',
+    description: 'Answers whether the tool context says the client can be asked through elicitation.',
+    toolset: 'server',
+    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    input: z.object({}).strict(),
+    async handler(_args, ctx) {
+      return { content: [{ type: 'text', text: `canElicit=${ctx.canElicit === true}` }] };
+    },
+  });
   return {
-    tools: [...ALL_TOOLS, wait, confirm],
+    tools: [...ALL_TOOLS, wait, confirm, capabilities],
     control: () => {
       const current = control;
       return {
