@@ -3,7 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Emulator } from './server.ts';
+import { DEFAULT_USER_UPN } from './entra-tenant.ts';
+import { GRAPH_SAMPLE_NOW } from './graph/sample-tenant.ts';
 import type { EmulatorService } from './types.ts';
+import { TOOLSET_MODULES } from '../src/toolsets/registry.ts';
 import { createKustoService } from './kusto/service.ts';
 import { startEmulator } from './server.ts';
 
@@ -41,6 +44,14 @@ function tokenMinter(emulator: () => Emulator): EmulatorService {
   };
 }
 
+/** The Graph toolsets (the graph module's, from the registry), so the sandbox follows as tools are added. */
+const GRAPH_TOOLSETS = TOOLSET_MODULES.find((module) => module.name === 'graph')?.toolsets ?? [];
+const GRAPH_TOOLS = GRAPH_TOOLSETS.flatMap((toolset) => toolset.tools);
+/** Every permission of one kind that the Graph tools declare: what an admin consents to (delegated) or assigns the identity (application). */
+export function graphToolPermissions(kind: 'delegated' | 'application'): string[] {
+  return [...new Set(GRAPH_TOOLS.flatMap((tool) => tool.permissions?.[kind] ?? []))].sort();
+}
+
 /** `EMULATOR_PORT`: a fixed port for the sandbox's emulator (default: any free one). */
 function emulatorPort(value: string | undefined): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
@@ -65,6 +76,13 @@ export async function runSandbox(): Promise<void> {
     emulator.entra.api.redirectUris.push(`${new URL(publicUrl).origin}/oauth/callback`);
   }
   const databases = kusto.catalog.allDatabases().map((db) => db.name);
+  // Graph needs a signed-in caller, so it is on in entra mode only: on behalf of the user (the default), with admin
+  // consent for every delegated permission the Graph tools declare, as an admin would consent for a deployment;
+  // GRAPH_IDENTITY=managedIdentity instead assigns the identity every application permission they declare.
+  const graphIdentity = authMode === 'entra' ? process.env.GRAPH_IDENTITY || 'onBehalfOf' : undefined;
+  if (graphIdentity === 'onBehalfOf') emulator.entra.grantConsent(emulator.entra.api.clientId, 'https://graph.microsoft.com', ['User.Read', ...graphToolPermissions('delegated')]);
+  if (graphIdentity === 'managedIdentity') emulator.entra.assignAppRoles(emulator.identity.principalId, 'https://graph.microsoft.com', graphToolPermissions('application'));
+  const graphReadTools = GRAPH_TOOLSETS.filter((toolset) => toolset.id === 'graph').flatMap((toolset) => toolset.tools.map((tool) => tool.name));
 
   const env = {
     ...process.env,
@@ -72,6 +90,7 @@ export async function runSandbox(): Promise<void> {
     // On loopback the sandbox admits any local caller unless asked for more (MCP_AUTH_MODE=entra: the emulated tenant).
     MCP_AUTH_MODE: authMode,
     ...(authMode === 'entra' && emulator.entra.settingsEnv(publicUrl)),
+    ...(graphIdentity && { GRAPH_IDENTITY: graphIdentity }),
     KUSTO_CLUSTERS: `${SANDBOX_CLUSTER}=${clusterUrl}/Samples`,
     AUDIT_FINGERPRINT_SECRET_NAME: 'audit-fingerprint-key',
   };
@@ -82,6 +101,14 @@ export async function runSandbox(): Promise<void> {
       `  Kusto cluster "${SANDBOX_CLUSTER}" with sample databases ${databases.join(', ')} (a KQL subset: emulator/kusto/README.md)`,
       '  managed identity, Key Vault (audit fingerprint key), Application Insights (audit events print below), Entra',
       `  Microsoft Graph at ${emulator.graph.endpoint} (GRAPH_ENDPOINT) with a sample tenant: users, teams, chats, mail, calendar, files (emulator/README.md)`,
+      ...(graphIdentity
+        ? [
+            `MICROSOFT GRAPH is on (GRAPH_IDENTITY=${graphIdentity}${graphIdentity === 'onBehalfOf' ? ', admin consent given for every delegated permission the Graph tools declare' : ', the identity holds every application permission the Graph tools declare'}).`,
+            '  The sample tenant is a fixed, fake company (a dozen users, a few teams with channels and messages, chats, mail, calendar, files;',
+            `  its clock stands at ${new Date(GRAPH_SAMPLE_NOW).toISOString()}); you are its test user ${DEFAULT_USER_UPN}. Nothing reaches a real tenant.`,
+            `  Try: ${graphReadTools.join(', ')}${graphReadTools.length > 0 ? ' ' : ''}(e.g. "Which teams am I in?").`,
+          ]
+        : ['  The Graph tools need a signed-in user: MCP_AUTH_MODE=entra npm start turns them on (on behalf of the emulated test user).']),
       `Emulator: https://127.0.0.1:${emulator.port} (EMULATOR_PORT fixes the port); its CA: ${emulator.caPath} (EMULATOR_CA_DIR keeps it).`,
       ...(process.env.EMULATOR_PORT ? ['  The environment that points another process at it:', ...Object.entries(emulator.env()).map(([name, value]) => `    ${name}=${value}`)] : []),
       ...(authMode === 'entra'

@@ -1,10 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
 import { connectClient, freePort } from '../support/server-process.ts';
 import { InMemoryOAuthClient, ScriptedBrowser } from '../support/oauth-browser.ts';
+import { SAMPLE } from '../../emulator/graph/sample-tenant.ts';
 
 /** `npm start` with no Azure settings: sandbox mode, real KQL over the sample data, clean shutdown. */
 const START = fileURLToPath(new URL('../../scripts/start.mjs', import.meta.url));
@@ -51,6 +54,9 @@ test('sandbox mode serves the Kusto tools over the bundled emulator and says so'
     const client = await connectClient(sandbox.url);
     const { tools } = await client.listTools();
     assert.ok(tools.some((tool) => tool.name === 'kusto_query'));
+    // No signed-in caller, so no Graph: the banner says how to turn it on.
+    assert.match(sandbox.output(), /The Graph tools need a signed-in user: MCP_AUTH_MODE=entra npm start/);
+    assert.ok(!tools.some((tool) => tool.name.startsWith('graph_')), tools.map((tool) => tool.name).join(', '));
     const result = await client.callTool({ name: 'kusto_query', arguments: { query: 'StormEvents | summarize events = count() by State | top 3 by events' } });
     assert.equal(result.isError, undefined, JSON.stringify(result.content));
     const data = result.structuredContent as { cluster: string; rows: unknown[][] };
@@ -82,4 +88,45 @@ test('MCP_AUTH_MODE=entra MCP_OAUTH_FACADE=true npm start: an OAuth client signs
     assert.equal(await sandbox.stop(), 0, sandbox.output());
   }
   assert.match(sandbox.output(), /audit ▸ mcp\.oauth\.request/);
+});
+
+/** What `npm run token` does: POST the sandbox's /sandbox/token on the emulator whose port and CA the banner printed. */
+async function sandboxToken(output: string): Promise<string> {
+  const port = Number(/Emulator: https:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
+  const caPath = /its CA: (\S+) \(/.exec(output)?.[1];
+  assert.ok(port && caPath, `the banner names the emulator's port and CA:\n${output}`);
+  const answer = await new Promise<{ access_token: string }>((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path: '/sandbox/token', method: 'POST', servername: 'localhost', ca: readFileSync(caPath), headers: { host: `localhost:${port}`, 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text) as { access_token: string }) : reject(new Error(`sandbox answered ${res.statusCode}: ${text}`))));
+      },
+    );
+    req.on('error', reject);
+    req.end('{}');
+  });
+  return answer.access_token;
+}
+
+test('MCP_AUTH_MODE=entra npm start: Graph is on behalf of the test user, and the Graph tools read the sample tenant', async () => {
+  const sandbox = await startSandbox({ PORT: String(await freePort()), MCP_AUTH_MODE: 'entra' });
+  try {
+    assert.match(sandbox.output(), /MICROSOFT GRAPH is on \(GRAPH_IDENTITY=onBehalfOf, admin consent given/);
+    assert.match(sandbox.output(), /sample tenant is a fixed, fake company/);
+    assert.match(sandbox.output(), /Try: [^\n]*graph_teams_list/);
+    const client = await connectClient(sandbox.url, 'sandbox-graph', { authorization: `Bearer ${await sandboxToken(sandbox.output())}` });
+    const { tools } = await client.listTools();
+    assert.ok(tools.some((tool) => tool.name === 'graph_teams_list'), tools.map((tool) => tool.name).join(', '));
+    const teams = await client.callTool({ name: 'graph_teams_list', arguments: {} });
+    assert.equal(teams.isError, undefined, JSON.stringify(teams.content));
+    const listed = (teams.structuredContent as { teams: Array<{ id: string; displayName: string }> }).teams;
+    assert.ok(listed.some((team) => team.id === SAMPLE.teams.mark8), JSON.stringify(listed));
+    assert.ok(!listed.some((team) => team.id === SAMPLE.teams.retail), 'only the test user\'s teams');
+    await client.close();
+  } finally {
+    assert.equal(await sandbox.stop(), 0, sandbox.output());
+  }
+  assert.match(sandbox.output(), /audit ▸ mcp\.tool\.call graph_teams_list success/);
 });
