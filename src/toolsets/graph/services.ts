@@ -8,6 +8,7 @@ import type { GraphEndpoint } from '../../graph/endpoint.ts';
 import { createGraphClientFactory } from '../../graph/graph-client.ts';
 import type { SecretProvider } from '../../azure/secrets.ts';
 import type { GraphModuleSettings } from './settings.ts';
+import { createConfirmationCodec, type ConfirmationCodec } from './writes/confirmation-token.ts';
 
 /**
  * What every Graph tool gets. A tool asks for the session of *its* call
@@ -34,6 +35,8 @@ export interface GraphServices {
   endpoint: GraphEndpoint;
   identity: DownstreamIdentityMode;
   cursors: CursorCodec;
+  /** Write confirmation tokens (GRAPH_WRITE_CONFIRMATION=preview): the cursor keys, derived for this purpose (writes/confirmation-token.ts). */
+  confirmations: ConfirmationCodec;
   /** Throws (OnBehalfOfError `no_user`, or NoGraphUserError) when the caller is no signed-in user. */
   session(caller: Principal): Promise<GraphSession>;
 }
@@ -72,6 +75,7 @@ export function createGraphServices(settings: GraphModuleSettings, deps: GraphSe
     endpoint: settings.endpoint,
     identity: mode,
     cursors,
+    confirmations: createConfirmationCodec({ keys }),
     async session(caller) {
       // Delegated: the exchange refuses a caller without a user token. App-only: refused here, for "me" must be someone.
       if (mode === 'managedIdentity' && (caller.idtyp !== 'user' || !caller.objectId)) throw new NoGraphUserError(caller.authMode);
