@@ -289,9 +289,18 @@ param signInRedirectUris array = []
 @description('Require an app role (toolset) assignment before a user or client may get a token for the server.')
 param entraAppRoleAssignmentRequired bool = false
 
-@description('Microsoft Graph delegated permissions the server requests on behalf of users (on-behalf-of); User.Read is needed to sign in.')
+@description('Microsoft Graph delegated permissions the server requests on behalf of users (on-behalf-of, graphIdentity onBehalfOf). The default is User.Read (sign-in) plus every delegated permission of the read toolset graph; graph.send and graph.admin need more (docs/deploy.md, Microsoft Graph permissions). test/infra checks this list against the tools.')
 param graphDelegatedScopes array = [
   'User.Read'
+  'User.ReadBasic.All'
+  'Team.ReadBasic.All'
+  'Channel.ReadBasic.All'
+  'ChannelMessage.Read.All'
+  'Presence.Read.All'
+  'Chat.Read'
+  'Mail.Read'
+  'Calendars.Read'
+  'Files.Read.All'
 ]
 
 @description('Grant tenant-wide admin consent for graphDelegatedScopes (needs a Privileged Role Administrator).')
