@@ -5,7 +5,7 @@ import { cursorKey, ephemeralCursorKeys, type CursorKeys } from '../../../graph/
 import { graphEndpoint } from '../../../graph/endpoint.ts';
 import { argumentsHash, canonicalJson, ConfirmationRefusedError, createConfirmationCodec } from './confirmation-token.ts';
 
-const alice = { tenantId: 't1', objectId: 'alice' };
+const alice = { tenantId: 't1', objectId: 'alice', appId: undefined };
 const args = { teamId: 'team', channelId: 'chan', content: 'Hello', format: 'text' };
 const refused = (reason: string) => (error: unknown) => error instanceof ConfirmationRefusedError && error.reason === reason;
 
