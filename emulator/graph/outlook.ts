@@ -236,7 +236,17 @@ function sendMail(call: GraphCall): Response {
   return emptyResponse(202, call.ids, { 'Content-Length': '0' });
 }
 
-function eventJson(event: CalendarEvent): Record<string, unknown> {
+/**
+ * The calendar owner's own answer to the event (Graph's `event.responseStatus`, on every event
+ * resource): `organizer` for their own events, else their attendee entry's response, else `none`.
+ */
+function responseStatusOf(event: CalendarEvent, ownerAddress: string | undefined): Record<string, unknown> {
+  const owner = ownerAddress?.toLowerCase();
+  const response = owner && event.organizer.address.toLowerCase() === owner ? 'organizer' : (event.attendees.find((attendee) => attendee.address.toLowerCase() === owner)?.response ?? 'none');
+  return { response, time: '0001-01-01T00:00:00Z' };
+}
+
+function eventJson(event: CalendarEvent, ownerAddress?: string): Record<string, unknown> {
   const stamp = (instant: string) => ({ dateTime: instant.replace('Z', '').padEnd(23, '0') + '0000', timeZone: 'UTC' });
   return {
     '@odata.etag': `W/"DwAAABYAAAA${event.id.slice(-6)}"`,
@@ -262,6 +272,7 @@ function eventJson(event: CalendarEvent): Record<string, unknown> {
     location: { displayName: event.location ?? '', locationType: 'default' },
     attendees: event.attendees.map((attendee) => ({ type: attendee.type, status: { response: attendee.response, time: '0001-01-01T00:00:00Z' }, emailAddress: { name: attendee.name, address: attendee.address } })),
     organizer: { emailAddress: { name: event.organizer.name, address: event.organizer.address } },
+    responseStatus: responseStatusOf(event, ownerAddress),
   };
 }
 
@@ -279,7 +290,8 @@ function calendarView(call: GraphCall): Response {
   const page = paginate(call, sortedBy(events, (event) => event.start, false), pageSize(call, { defaultSize: 10, maxSize: 1000, overMax: 'clamp' }));
   const select = selectList(call.query);
   const known = Object.keys(eventJson(events[0] ?? call.tenant.calendar(owner)[0] ?? placeholderEvent()));
-  const value = page.value.map((event) => project(eventJson(event), select, { type: 'event', known, always: ['@odata.etag', 'id'] }));
+  const ownerUser = findUser(call.tenant, owner);
+  const value = page.value.map((event) => project(eventJson(event, ownerUser.mail ?? ownerUser.userPrincipalName), select, { type: 'event', known, always: ['@odata.etag', 'id'] }));
   return jsonResponse(200, collection(call, `users('${owner}')/calendarView`, { ...page, value }), call.ids);
 }
 
