@@ -47,6 +47,7 @@ if (target && realpathSync(target) !== realpathSync(process.execPath)) {
 
 const { measureColdStart } = await import('./cold-start.ts');
 const { measureKusto } = await import('./kusto.ts');
+const { measureGraph } = await import('./graph.ts');
 const { measureLoad } = await import('./load.ts');
 const { HANDLERS, METHODS, measureOverhead } = await import('./overhead.ts');
 const { ERAS, MODERN } = await import('./requests.ts');
@@ -73,6 +74,8 @@ step(`load, ${MODERN}`);
 const load = { legacy: legacyLoad, modern: await measureLoad(MODERN, loadSeconds, 64) };
 step('Kusto figures (emulator)');
 const kusto = await measureKusto();
+step('Graph figures (emulator)');
+const graph = await measureGraph(quick);
 
 /** Left-aligned columns; `groups` labels start at the given column of the header row below them. */
 function table(header: string[], rows: string[][], groups: Array<[label: string, column: number]> = []): string {
@@ -168,7 +171,41 @@ const targets: Array<[string, string, string, boolean | undefined]> = [
     '≤200 MB',
     kusto.memory.peakRssAfterMB <= 200,
   ],
+  ...graphRows(),
 ];
+
+/** The Graph budgets: requests per operation are facts (the emulator counts them); latency beside them. A tool not there yet says so. */
+function graphRows(): Array<[string, string, string, boolean | undefined]> {
+  type Figure = (typeof graph)['presence'];
+  const row = (name: string, figure: Figure, target: string, describe: (f: Figure) => string, met: (f: Figure) => boolean): [string, string, string, boolean | undefined] =>
+    figure.available ? [name, describe(figure), target, met(figure)] : [name, figure.note ?? 'tool not available', target, undefined];
+  const requests = (n: number | undefined) => `${n} Graph request${n === 1 ? '' : 's'}`;
+  const fanOut = graph.fanOut;
+  return [
+    row('graph_teams_list (baseline)', graph.teamsList, '1 request', (f) => `${requests(f.requests)}, ${f.items} teams, p50 ${fmt(f.p50Ms ?? NaN, 1)} ms`, (f) => f.requests === 1),
+    row('graph_presence_get, 650 users', graph.presence, '1 request', (f) => `${requests(f.requests)}, p50 ${fmt(f.p50Ms ?? NaN, 1)} ms`, (f) => f.requests === 1),
+    row(
+      'graph_channel_messages_list, 1,000 messages (all pages)',
+      graph.messages,
+      '≤20 requests',
+      (f) => `${requests(f.requests)} over ${f.toolCalls} calls, p50 ${fmt(f.p50Ms ?? NaN, 0)} ms per listing (${fmt((f.p50Ms ?? NaN) / (f.toolCalls ?? 1), 0)} ms per call)`,
+      (f) => (f.requests ?? Infinity) <= 20,
+    ),
+    row(
+      `channel fan-out over k teams (graph_teams_list includeChannels${fanOut.available ? `, k = ${fanOut.teams}` : ''})`,
+      fanOut,
+      fanOut.available ? `≤⌈k/20⌉ = ${fanOut.budget}` : '≤⌈k/20⌉',
+      (f) => `${requests(fanOut.fanOutRequests)} for the fan-out (+1 listing the teams), p50 ${fmt(f.p50Ms ?? NaN, 1)} ms`,
+      () => (fanOut.fanOutRequests ?? Infinity) <= (fanOut.budget ?? 0),
+    ),
+    [
+      'cold start, Graph on / off (entra; process → first authenticated tools/list)',
+      `median ${fmt(graph.coldStart.graphOnMedianMs, 0)} / ${fmt(graph.coldStart.graphOffMedianMs, 0)} ms (${graph.coldStart.runs} runs each, interleaved)`,
+      'unchanged: no Graph SDK loaded (test/e2e/graph/lazy-load.test.ts)',
+      undefined,
+    ],
+  ];
+}
 const loadAtEnd = loadAverage();
 console.log(`\nFigures against targets (${runtime}; load average ${loadAtStart} at start, ${loadAtEnd} at end)\n`);
 console.log(
@@ -191,6 +228,7 @@ const report = {
   coldStart,
   load,
   kusto,
+  graph,
   targets: targets.map(([figure, measured, target, met]) => ({ figure, measured, target, met })),
 };
 const json = `${JSON.stringify(report, null, 2)}\n`;
