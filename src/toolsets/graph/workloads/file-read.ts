@@ -121,7 +121,7 @@ export const graphFileRead = defineGraphTool({
         );
       }
       const name = item.name ?? args.itemId;
-      if (item.folder !== undefined || !item.file) return refuse(`"${name}" is a folder, not a file.`, 'Pick a file (graph_files_search lists files).');
+      if (item.folder || !item.file) return refuse(`"${name}" is a folder, not a file.`, 'Pick a file (graph_files_search lists files).');
       const mimeType = item.file.mimeType ?? undefined;
       const kind = textKind(name, mimeType);
       if (!kind) {

@@ -64,7 +64,7 @@ export const graphFilesSearch = defineGraphTool({
       const container = answer.value?.[0]?.hitsContainers?.[0];
       const files = (container?.hits ?? [])
         .map((hit) => hit.resource)
-        .filter((item): item is NonNullable<DriveItemHit['resource']> => Boolean(item?.id && item.parentReference?.driveId) && item?.folder === undefined)
+        .filter((item): item is NonNullable<DriveItemHit['resource']> => Boolean(item?.id && item.parentReference?.driveId && !item.folder))
         .slice(0, size)
         .map((item) => ({
           driveId: item.parentReference!.driveId!,
