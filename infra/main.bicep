@@ -299,8 +299,9 @@ param graphDelegatedScopes array = [
   'Presence.Read.All'
   'Chat.Read'
   'Mail.Read'
-  'Calendars.Read'
+  'Calendars.ReadBasic'
   'Files.Read.All'
+  'Sites.Read.All'
 ]
 
 @description('Grant tenant-wide admin consent for graphDelegatedScopes (needs a Privileged Role Administrator).')

@@ -88,7 +88,7 @@ param preAuthorizedClientIds = split(readEnvironmentVariable('ENTRA_PREAUTHORIZE
 // Extra Web redirect URIs; MCP clients need none (the facade's callback is added when it is on).
 param signInRedirectUris = []
 param entraAppRoleAssignmentRequired = bool(readEnvironmentVariable('ENTRA_APP_ROLE_ASSIGNMENT_REQUIRED', 'false'))
-param graphDelegatedScopes = split(readEnvironmentVariable('GRAPH_DELEGATED_SCOPES', 'User.Read,User.ReadBasic.All,Team.ReadBasic.All,Channel.ReadBasic.All,ChannelMessage.Read.All,Presence.Read.All,Chat.Read,Mail.Read,Calendars.Read,Files.Read.All'), ',')
+param graphDelegatedScopes = split(readEnvironmentVariable('GRAPH_DELEGATED_SCOPES', 'User.Read,User.ReadBasic.All,Team.ReadBasic.All,Channel.ReadBasic.All,ChannelMessage.Read.All,Presence.Read.All,Chat.Read,Mail.Read,Calendars.ReadBasic,Files.Read.All,Sites.Read.All'), ',')
 param grantGraphAdminConsent = bool(readEnvironmentVariable('GRANT_GRAPH_ADMIN_CONSENT', 'false'))
 param graphApplicationPermissions = empty(readEnvironmentVariable('GRAPH_APPLICATION_PERMISSIONS', '')) ? [] : split(readEnvironmentVariable('GRAPH_APPLICATION_PERMISSIONS', ''), ',')
 // /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Kusto/clusters/<name>
