@@ -13,7 +13,7 @@ export interface ElicitationSeen {
   requestedSchema: unknown;
 }
 
-export type Answer = { action: 'accept'; content: Record<string, unknown> } | { action: 'decline' } | { action: 'cancel' };
+export type Answer = { action: 'accept'; content: Record<string, string | number | boolean> } | { action: 'decline' } | { action: 'cancel' };
 
 export async function elicitingClient(mcpUrl: string, token: string, answer: () => Answer, seen: ElicitationSeen[] = []) {
   const client = new ClientV2({ name: 'graph-writes-elicit', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } }, capabilities: { elicitation: { form: {} } } });
