@@ -110,7 +110,7 @@ async function sandboxToken(output: string): Promise<string> {
   return answer.access_token;
 }
 
-test('MCP_AUTH_MODE=entra npm start: Graph is on behalf of the test user, and the Graph tools read the sample tenant', async () => {
+test('MCP_AUTH_MODE=entra npm start: Graph is on behalf of the test user, who browses and searches the sample tenant', async () => {
   const sandbox = await startSandbox({ PORT: String(await freePort()), MCP_AUTH_MODE: 'entra' });
   try {
     assert.match(sandbox.output(), /MICROSOFT GRAPH is on \(GRAPH_IDENTITY=onBehalfOf, admin consent given/);
@@ -124,6 +124,17 @@ test('MCP_AUTH_MODE=entra npm start: Graph is on behalf of the test user, and th
     const listed = (teams.structuredContent as { teams: Array<{ id: string; displayName: string }> }).teams;
     assert.ok(listed.some((team) => team.id === SAMPLE.teams.mark8), JSON.stringify(listed));
     assert.ok(!listed.some((team) => team.id === SAMPLE.teams.retail), 'only the test user\'s teams');
+    // Browse: the team's channels (the private one the test user is not in is left out).
+    const channels = await client.callTool({ name: 'graph_team_channels_list', arguments: { teamId: SAMPLE.teams.mark8 } });
+    assert.equal(channels.isError, undefined, JSON.stringify(channels.content));
+    const channelIds = (channels.structuredContent as { channels: Array<{ id: string }> }).channels.map((channel) => channel.id);
+    assert.ok(channelIds.includes(SAMPLE.channels.mark8General) && channelIds.includes(SAMPLE.channels.mark8Design), JSON.stringify(channelIds));
+    assert.ok(!channelIds.includes(SAMPLE.channels.mark8Leadership), 'a private channel the test user is not a member of');
+    // Search: Microsoft Search over the messages the test user can see.
+    const search = await client.callTool({ name: 'graph_messages_search', arguments: { query: 'pipeline' } });
+    assert.equal(search.isError, undefined, JSON.stringify(search.content));
+    const hits = (search.structuredContent as { hits: Array<{ summary: string; channelId?: string }> }).hits;
+    assert.ok(hits.some((hit) => /pipeline/i.test(hit.summary) && hit.channelId === SAMPLE.channels.salesGeneral), JSON.stringify(hits));
     await client.close();
   } finally {
     assert.equal(await sandbox.stop(), 0, sandbox.output());

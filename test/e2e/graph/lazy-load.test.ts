@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { SAMPLE } from '../../../emulator/graph/sample-tenant.ts';
 import { startEmulator, type Emulator } from '../../../emulator/server.ts';
 import { startGraphServerProcess } from '../../support/graph-server.ts';
 import type { ServerProcess } from '../../support/server-process.ts';
@@ -58,11 +59,11 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('the Graph SDK, the HTML converter, Markdown and the sanitizer are not loaded to start and answer tools/list; the first Graph call loads the SDK', async () => {
-  // The bundle holds the Graph SDK (in chunks of its own), so "not loaded" below says something.
+test('the Graph SDK, the HTML converter, Markdown and the sanitizer are not loaded to start and answer tools/list; the first Graph call loads the SDK, the first message list the converter', async () => {
+  // The bundle holds each of them (in chunks of their own), so "not loaded" below says something.
   const chunks = readdirSync(DIST).filter((name) => name.endsWith('.js')).map((name) => join(DIST, name));
   const bundled = new Set(chunks.flatMap(packagesIn));
-  assert.ok(bundled.has('@microsoft/microsoft-graph-client'), 'dist/ bundles @microsoft/microsoft-graph-client');
+  assert.deepEqual([...bundled].sort(), [...LAZY].sort(), 'dist/ bundles all of them');
   for (const entry of ['server.js', 'functions.js']) assert.deepEqual(packagesIn(join(DIST, entry)), [], `dist/${entry} itself inlines none of ${LAZY.join(', ')}`);
 
   const client = new Client({ name: 'graph-lazy', version: '1.0.0' });
@@ -77,6 +78,10 @@ test('the Graph SDK, the HTML converter, Markdown and the sanitizer are not load
     const result = await client.callTool({ name: 'graph_teams_list', arguments: {} });
     assert.equal(result.isError, undefined, JSON.stringify(result.content));
     assert.ok(loaded().packages.has('@microsoft/microsoft-graph-client'), 'the first Graph call loads the SDK (and the log would have seen it earlier)');
+    assert.ok(!loaded().packages.has('node-html-markdown'), 'listing teams converts no HTML');
+    const messages = await client.callTool({ name: 'graph_channel_messages_list', arguments: { teamId: SAMPLE.teams.mark8, channelId: SAMPLE.channels.mark8General } });
+    assert.equal(messages.isError, undefined, JSON.stringify(messages.content));
+    assert.ok(loaded().packages.has('node-html-markdown'), 'the first message list loads the HTML converter');
   } finally {
     await client.close();
   }
