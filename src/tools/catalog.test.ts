@@ -13,7 +13,6 @@ test('every tool follows the naming rule, belongs to a known toolset and says wh
   for (const tool of ALL_TOOLS) {
     // The resource may take several words (graph_channel_message_replies_list): the service first, the verb last.
     assert.match(tool.name, /^[a-z]+(_[a-z]+){1,4}$/, `${tool.name}: <service>_<resource>_<verb> (or <service>_<verb>)`);
-    assert.match(tool.name, /^[a-z]+(_[a-z]+){1,4}$/, `${tool.name}: <service>_<resource>_<verb> (or <service>_<verb>)`);
     assert.ok(!names.has(tool.name), `${tool.name} is unique`);
     names.add(tool.name);
     assert.ok(toolsets.has(tool.toolset), `${tool.name}: toolset ${tool.toolset}`);
