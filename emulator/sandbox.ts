@@ -52,6 +52,21 @@ export function graphToolPermissions(kind: 'delegated' | 'application'): string[
   return [...new Set(GRAPH_TOOLS.flatMap((tool) => tool.permissions?.[kind] ?? []))].sort();
 }
 
+/** Comma-separated names in lines of at most `width` characters. */
+function wrap(names: readonly string[], width: number, indent: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const [index, name] of names.entries()) {
+    const item = `${name}${index < names.length - 1 ? ',' : ''}`;
+    if (line && indent.length + line.length + 1 + item.length > width) {
+      lines.push(indent + line);
+      line = item;
+    } else line = line ? `${line} ${item}` : item;
+  }
+  if (line) lines.push(indent + line);
+  return lines;
+}
+
 /** `EMULATOR_PORT`: a fixed port for the sandbox's emulator (default: any free one). */
 function emulatorPort(value: string | undefined): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
@@ -105,8 +120,11 @@ export async function runSandbox(): Promise<void> {
         ? [
             `MICROSOFT GRAPH is on (GRAPH_IDENTITY=${graphIdentity}${graphIdentity === 'onBehalfOf' ? ', admin consent given for every delegated permission the Graph tools declare' : ', the identity holds every application permission the Graph tools declare'}).`,
             '  The sample tenant is a fixed, fake company (a dozen users, a few teams with channels and messages, chats, mail, calendar, files;',
-            `  its clock stands at ${new Date(GRAPH_SAMPLE_NOW).toISOString()}); you are its test user ${DEFAULT_USER_UPN}. Nothing reaches a real tenant.`,
-            `  Try: ${graphReadTools.join(', ')}${graphReadTools.length > 0 ? ' ' : ''}(e.g. "Which teams am I in?").`,
+            `  dated around ${new Date(GRAPH_SAMPLE_NOW).toISOString().slice(0, 10)}); you are its test user ${DEFAULT_USER_UPN}. Nothing reaches a real tenant.`,
+            `  Graph tools to try (${graphReadTools.length}, read only):`,
+            ...wrap(graphReadTools, 100, '    '),
+            '  e.g. "Which teams am I in?", "What was said in the Mark 8 General channel?", "Search my messages for pipeline",',
+            `  "Is Megan available?", "What is on my calendar on ${new Date(GRAPH_SAMPLE_NOW).toISOString().slice(0, 10)}?", "Any unread mail?"`,
           ]
         : ['  The Graph tools need a signed-in user: MCP_AUTH_MODE=entra npm start turns them on (on behalf of the emulated test user).']),
       `Emulator: https://127.0.0.1:${emulator.port} (EMULATOR_PORT fixes the port); its CA: ${emulator.caPath} (EMULATOR_CA_DIR keeps it).`,

@@ -115,7 +115,7 @@ test('MCP_AUTH_MODE=entra npm start: Graph is on behalf of the test user, who br
   try {
     assert.match(sandbox.output(), /MICROSOFT GRAPH is on \(GRAPH_IDENTITY=onBehalfOf, admin consent given/);
     assert.match(sandbox.output(), /sample tenant is a fixed, fake company/);
-    assert.match(sandbox.output(), /Try: [^\n]*graph_teams_list/);
+    assert.match(sandbox.output(), /Graph tools to try \(\d+, read only\):\n\s+graph_teams_list,/);
     const client = await connectClient(sandbox.url, 'sandbox-graph', { authorization: `Bearer ${await sandboxToken(sandbox.output())}` });
     const { tools } = await client.listTools();
     assert.ok(tools.some((tool) => tool.name === 'graph_teams_list'), tools.map((tool) => tool.name).join(', '));
