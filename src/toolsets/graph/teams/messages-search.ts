@@ -68,6 +68,8 @@ export const graphMessagesSearch = defineGraphTool({
   summary: 'Search Teams messages (Microsoft Search, KQL)',
   toolset: 'graph',
   permissions: PERMISSIONS,
+  // Search terms name people and topics: only their length and a keyed fingerprint reach the audit log.
+  sensitiveArguments: ['query', 'cursor'],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z
     .object({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { runBatch, type BatchRequest } from '../../../graph/batch.ts';
+import { batchAuditSummary, runBatch, type BatchRequest } from '../../../graph/batch.ts';
 import { isGuid, userRefSchema } from '../../../graph/ids.ts';
 import { odataQuery, odataString } from '../../../graph/odata.ts';
 import { frameUntrusted } from '../../../graph/untrusted.ts';
@@ -77,6 +77,7 @@ export const graphPresenceGet = defineGraphTool({
       for (const user of given.filter(isGuid)) idOf.set(user.toLowerCase(), { id: user.toLowerCase() });
 
       const unresolved: Array<{ user: string; reason: string }> = [];
+      let batch: ReturnType<typeof batchAuditSummary> | undefined;
       if (upns.length > 0) {
         // Names to ids in as few requests as Graph allows: `userPrincipalName in (…)` filters of 15, 20 of them per $batch.
         const groups = chunks(upns, UPNS_PER_FILTER);
@@ -86,6 +87,7 @@ export const graphPresenceGet = defineGraphTool({
           url: `/users${odataQuery({ $filter: `userPrincipalName in (${group.map(odataString).join(',')})`, $select: ['id', 'userPrincipalName', 'displayName'], $top: UPNS_PER_FILTER })}`,
         }));
         const result = await runBatch(requests, { client: session.client, signal: ctx.signal, maxWaitSeconds: ctx.services.settings.retry.maxTotalWaitSeconds });
+        batch = batchAuditSummary(result);
         result.outcomes.forEach((outcome, index) => {
           const group = groups[index] ?? [];
           if (outcome.status !== 200) {
@@ -136,6 +138,6 @@ export const graphPresenceGet = defineGraphTool({
         ...(notFound.length ? [`Not found (${notFound.length}): ${notFound.join(', ')}`] : []),
         ...(unresolved.length ? [`Could not look up (${unresolved.length}): ${unresolved.map((entry) => `${entry.user} (${entry.reason})`).join('; ')}. Call again for these.`] : []),
       ];
-      return jsonResult({ presences, count: presences.length, notFound, unresolved }, lines.join('\n'), { resultRows: presences.length, truncated: unresolved.length > 0 });
+      return jsonResult({ presences, count: presences.length, notFound, unresolved }, lines.join('\n'), { resultRows: presences.length, truncated: unresolved.length > 0, ...(batch && { batch }) });
     }),
 });

@@ -45,6 +45,8 @@ export const graphFilesSearch = defineGraphTool({
   summary: 'Files the caller can see, by name or content (Microsoft Search)',
   toolset: 'graph',
   permissions: PERMISSIONS,
+  // Search terms name people and topics: only their length and a keyed fingerprint reach the audit log.
+  sensitiveArguments: ['query'],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z
     .object({

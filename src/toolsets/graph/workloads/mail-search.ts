@@ -20,6 +20,8 @@ export const graphMailSearch = defineGraphTool({
   summary: "Keyword search over the caller's mailbox",
   toolset: 'graph',
   permissions: PERMISSIONS,
+  // Search terms name people and topics: only their length and a keyed fingerprint reach the audit log.
+  sensitiveArguments: ['query'],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z
     .object({

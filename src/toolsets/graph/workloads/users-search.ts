@@ -32,6 +32,8 @@ export const graphUsersSearch = defineGraphTool({
   summary: 'Directory search by name, mail or UPN',
   toolset: 'graph',
   permissions: PERMISSIONS,
+  // Search terms name people and topics: only their length and a keyed fingerprint reach the audit log.
+  sensitiveArguments: ['query'],
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: z
     .object({
