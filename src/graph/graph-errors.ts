@@ -238,7 +238,7 @@ export function graphFailure(error: unknown, context: GraphErrorContext): GraphF
 }
 
 const DELEGATED_SETUP =
-  'An operator sets GRAPH_IDENTITY=onBehalfOf, so the Graph tools act for the signed-in user (needs MCP_AUTH_MODE=entra and admin consent for the delegated Graph permissions), or use a tool that works app-only.';
+  'An operator sets GRAPH_IDENTITY=onBehalfOf, so the Graph tools act for the signed-in user through on-behalf-of (needs MCP_AUTH_MODE=entra and admin consent for the delegated Graph permissions), or use a tool that works app-only.';
 const WRITE_MAY_HAVE_RUN = 'Do not simply send it again: first check whether it was carried out (list the recent messages or items), then send only if it is missing.';
 
 type Fail = (errorClass: string, message: string, nextStep: string, extra?: Partial<GraphFailure>) => GraphFailure;

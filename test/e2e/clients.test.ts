@@ -23,6 +23,12 @@ const ARGUMENTS: Record<string, Record<string, unknown>> = {
   kusto_query: { query: 'StormEvents | summarize n = count() by State | top 3 by n' },
 };
 
+/**
+ * The tools these hosts enable: every tool but the Graph ones, which act for a signed-in user and
+ * so need entra mode (test/e2e/graph/ runs them through the same server with both SDK clients).
+ */
+const HOST_TOOLS = ALL_TOOLS.filter((tool) => !tool.toolset.startsWith('graph'));
+
 interface CallableClient {
   listTools(): Promise<{ tools: Array<{ name: string }> }>;
   callTool(request: { name: string; arguments: Record<string, unknown> }): Promise<{ isError?: unknown; content?: unknown; structuredContent?: unknown }>;
@@ -73,7 +79,7 @@ for (const host of HOSTS) {
         const client = await kind.connect(server.mcpUrl, host.headers);
         try {
           const { tools } = await client.listTools();
-          assert.deepEqual(tools.map((tool) => tool.name).sort(), ALL_TOOLS.map((tool) => tool.name).sort());
+          assert.deepEqual(tools.map((tool) => tool.name).sort(), HOST_TOOLS.map((tool) => tool.name).sort());
           for (const tool of tools) {
             const args = ARGUMENTS[tool.name];
             assert.ok(args, `arguments for ${tool.name} in this test`);
