@@ -2,9 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SAMPLE } from '../../../emulator/graph/sample-tenant.ts';
 import { startEmulator, type Emulator } from '../../../emulator/server.ts';
-import { startGraphServerProcess } from '../../support/graph-server.ts';
+import { callAs, lastToolAudit, requestsTo, startGraphServerProcess, textOf } from '../../support/graph-server.ts';
 import type { ServerProcess } from '../../support/server-process.ts';
-import { callAs, lastAudit, requestsTo, textOf } from './teams-e2e-support.ts';
 
 /**
  * graph_team_channels_list through the real server, in both identity modes:
@@ -52,7 +51,7 @@ for (const identity of ['onBehalfOf', 'managedIdentity'] as const) {
         assert.equal(data.hiddenChannels, undefined);
         assert.equal(requestsTo(emulator).length, 1, 'delegated: one request, Graph applies membership');
       }
-      const audit = lastAudit(server);
+      const audit = lastToolAudit(server);
       assert.deepEqual([audit?.outcome, audit?.target, audit?.downstreamIdentity, String(audit?.resultRows)], ['success', 'graph:/teams/{teamId}/channels', identity, '2']);
     });
 
@@ -60,7 +59,7 @@ for (const identity of ['onBehalfOf', 'managedIdentity'] as const) {
       emulator.graph.reset();
       const result = await callAs(server, await emulator.entra.mintApiToken(), 'graph_team_channels_list', { teamId: SAMPLE.teams.retail });
       assert.equal(result.isError, true);
-      assert.equal(lastAudit(server)?.errorClass, 'permission_denied');
+      assert.equal(lastToolAudit(server)?.errorClass, 'permission_denied');
       if (identity === 'managedIdentity') {
         assert.match(textOf(result), /not a member of the team/);
         assert.deepEqual(requestsTo(emulator, '/teams/'), [], 'app-only: the team was never read');

@@ -1,9 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { SAMPLE } from '../../../emulator/graph/sample-tenant.ts';
 import { startEmulator, TEST_USER_ID, type Emulator } from '../../../emulator/server.ts';
-import { startGraphServerProcess } from '../../support/graph-server.ts';
+import { callAs, startGraphServerProcess } from '../../support/graph-server.ts';
 import type { ServerProcess } from '../../support/server-process.ts';
 
 /**
@@ -17,16 +16,6 @@ before(async () => {
   emulator = await startEmulator();
 });
 after(() => emulator?.close());
-
-async function callAs(server: ServerProcess, token: string, name: string, args: Record<string, unknown> = {}) {
-  const client = new Client({ name: 'graph-e2e', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(server.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
-  try {
-    return await client.callTool({ name, arguments: args });
-  } finally {
-    await client.close();
-  }
-}
 
 for (const identity of ['onBehalfOf', 'managedIdentity'] as const) {
   describe(`graph_teams_list, GRAPH_IDENTITY=${identity}`, () => {

@@ -2,9 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SAMPLE } from '../../../emulator/graph/sample-tenant.ts';
 import { startEmulator, type Emulator } from '../../../emulator/server.ts';
-import { startGraphServerProcess } from '../../support/graph-server.ts';
+import { type CallResult, callAs, lastToolAudit, requestsTo, startGraphServerProcess, textOf } from '../../support/graph-server.ts';
 import type { ServerProcess } from '../../support/server-process.ts';
-import { callAs, lastAudit, requestsTo, textOf, type CallResult } from './teams-e2e-support.ts';
 
 /**
  * graph_channel_messages_list and graph_channel_message_replies_list through
@@ -71,7 +70,7 @@ for (const identity of ['onBehalfOf', 'managedIdentity'] as const) {
       assert.equal(requestsTo(emulator).length, identity === 'managedIdentity' ? 3 : 1, 'app-only adds the membership and channel checks');
       const audits = JSON.stringify(server.auditLines());
       assert.ok(!audits.includes('ignore all previous instructions') && !audits.includes('Stand-up notes'), 'no message text in the audit');
-      const audit = lastAudit(server);
+      const audit = lastToolAudit(server);
       assert.deepEqual([audit?.outcome, audit?.target, audit?.downstreamIdentity, String(audit?.truncated)], ['success', 'graph:/teams/{teamId}/channels/{channelId}/messages', identity, 'false']);
     });
 
@@ -142,7 +141,7 @@ for (const identity of ['onBehalfOf', 'managedIdentity'] as const) {
         const result = await callAs(server, caller, 'graph_channel_messages_list', args);
         assert.equal(result.isError, true, JSON.stringify(args));
         assert.match(textOf(result), refusal);
-        assert.equal(lastAudit(server)?.errorClass, 'invalid_cursor');
+        assert.equal(lastToolAudit(server)?.errorClass, 'invalid_cursor');
         assert.deepEqual(emulator.graph.calls, [], 'nothing was sent to Graph');
       }
       // The untouched cursor still continues, after the first five.
@@ -181,7 +180,7 @@ for (const identity of ['onBehalfOf', 'managedIdentity'] as const) {
       const missing = await callAs(server, token, 'graph_channel_message_replies_list', { teamId: team, channelId: channel, messageId: '1' });
       assert.equal(missing.isError, true);
       assert.match(textOf(missing), /graph_channel_messages_list/);
-      assert.equal(lastAudit(server)?.errorClass, 'not_found');
+      assert.equal(lastToolAudit(server)?.errorClass, 'not_found');
     });
 
     if (identity === 'managedIdentity') {
@@ -195,7 +194,7 @@ for (const identity of ['onBehalfOf', 'managedIdentity'] as const) {
             const result = await callAs(server, token, tool, { teamId, channelId, ...(tool.includes('replies') && { messageId: '1740000000000' }) });
             assert.equal(result.isError, true, tool);
             assert.match(textOf(result), refusal);
-            assert.equal(lastAudit(server)?.errorClass, 'permission_denied');
+            assert.equal(lastToolAudit(server)?.errorClass, 'permission_denied');
             assert.deepEqual(requestsTo(emulator).filter((call) => call.path.includes('/messages')), [], 'no message was read');
           }
         }
@@ -212,7 +211,7 @@ for (const identity of ['onBehalfOf', 'managedIdentity'] as const) {
         assert.match(text, /aka\.ms\/teamsgraph\/requestaccess/);
         assert.match(text, /resource-specific consent/);
         assert.match(text, /Upstream request id: [0-9a-f-]{36}/);
-        assert.equal(lastAudit(server)?.errorClass, 'protected_api');
+        assert.equal(lastToolAudit(server)?.errorClass, 'protected_api');
       });
     }
   });

@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { SAMPLE } from '../../../emulator/graph/sample-tenant.ts';
 import { startEmulator, TEST_USER_ID, type Emulator } from '../../../emulator/server.ts';
-import { startGraphServerProcess } from '../../support/graph-server.ts';
+import { callAs, lastToolAudit, requestsTo, startGraphServerProcess, textOf } from '../../support/graph-server.ts';
 import type { ServerProcess } from '../../support/server-process.ts';
-import { callAs, lastAudit, requestsTo, textOf } from './teams-e2e-support.ts';
 
 /**
  * graph_presence_get in both identity modes: 650 ids in exactly one Graph
@@ -42,7 +41,7 @@ for (const identity of ['onBehalfOf', 'managedIdentity'] as const) {
       assert.equal(data.presences.length, 650);
       assert.deepEqual(data.presences.slice(0, 2).map((p) => [p.availability, p.activity]), [['Busy', 'InACall'], ['Available', 'Available']]);
       assert.match(textOf(result), /<<<untrusted id=[\w-]+>>>[\s\S]*Heads down on the Mark 8 firmware/);
-      const audit = lastAudit(server);
+      const audit = lastToolAudit(server);
       assert.deepEqual([audit?.outcome, audit?.target, audit?.downstreamIdentity, String(audit?.resultRows)], ['success', 'graph:/communications/getPresencesByUserId', identity, '650']);
     });
 

@@ -1,9 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEmulator, type Emulator } from '../../../emulator/server.ts';
-import { startGraphServerProcess } from '../../support/graph-server.ts';
+import { callAs, lastToolAudit, startGraphServerProcess, textOf } from '../../support/graph-server.ts';
 import type { ServerProcess } from '../../support/server-process.ts';
-import { callAs, lastAudit, textOf } from './teams-e2e-support.ts';
 
 /**
  * graph_messages_search: Microsoft Search over chat and channel messages for
@@ -40,7 +39,7 @@ describe('graph_messages_search, GRAPH_IDENTITY=onBehalfOf', () => {
     assert.ok(data.hits.some((hit) => hit.teamId && hit.channelId));
     assert.match(textOf(result), /<<<untrusted id=[\w-]+>>>/);
     assert.deepEqual(emulator.graph.calls.map((call) => `${call.method} ${call.path}`), ['POST /search/query']);
-    assert.equal(lastAudit(server)?.target, 'graph:/search/query');
+    assert.equal(lastToolAudit(server)?.target, 'graph:/search/query');
   });
 
   test('KQL properties pass through: IsMentioned:true finds the messages that mention the caller', async () => {
@@ -81,7 +80,7 @@ describe('graph_messages_search, GRAPH_IDENTITY=managedIdentity', () => {
     const result = await callAs(server, await emulator.entra.mintApiToken(), 'graph_messages_search', { query: 'budget' });
     assert.equal(result.isError, true);
     assert.match(textOf(result), /works only for a signed-in user[\s\S]*Nothing was sent[\s\S]*on-behalf-of/);
-    assert.equal(lastAudit(server)?.errorClass, 'delegated_only');
+    assert.equal(lastToolAudit(server)?.errorClass, 'delegated_only');
     assert.deepEqual(emulator.graph.calls, []);
   });
 });

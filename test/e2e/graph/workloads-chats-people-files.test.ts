@@ -2,8 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SAMPLE } from '../../../emulator/graph/sample-tenant.ts';
 import { startEmulator, TEST_USER_ID, type Emulator } from '../../../emulator/server.ts';
-import { startGraphServerProcess } from '../../support/graph-server.ts';
-import { callAs, callsTo, lastToolAudit, textOf } from '../../support/graph-workloads.ts';
+import { callAs, callsTo, lastToolAudit, startGraphServerProcess, textOf } from '../../support/graph-server.ts';
 import type { ServerProcess } from '../../support/server-process.ts';
 
 /**
