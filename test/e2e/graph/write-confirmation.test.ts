@@ -87,6 +87,10 @@ describe('clients that cannot be asked get a preview and a confirmation token', 
       assert.equal(posts().length, 1);
       assert.equal(channelMessages().at(-1)!.body.content, preview.preview.request.body.body.content, 'what was previewed is what was posted');
       assert.ok(!JSON.stringify(server.auditLines().slice(-2)).includes(preview.confirmationToken), 'the token is redacted in the audit');
+      const again = await callOnce(() => connect(server.mcpUrl, token), 'graph_channel_message_send', { ...args('Standup moved to 10:00'), confirmationToken: preview.confirmationToken });
+      assert.equal(again.isError, true);
+      assert.match(textOf(again), /already used/);
+      assert.equal(posts().length, 1, 'one confirmation sends once');
     });
   }
 

@@ -18,6 +18,7 @@ test('a token confirms exactly the call it was issued for', async () => {
   await assert.rejects(codec.verify({ caller: { tenantId: 't1', objectId: 'bob' }, tool: 'graph_channel_message_send', args }, token), refused('other_caller'));
   await assert.rejects(codec.verify({ caller: { tenantId: 't2', objectId: 'alice' }, tool: 'graph_channel_message_send', args }, token), refused('other_caller'));
   await assert.rejects(codec.verify({ caller: alice, tool: 'graph_chat_message_send', args }, token), refused('other_tool'));
+  await assert.rejects(codec.verify({ caller: alice, tool: 'graph_channel_message_send', args }, token), refused('already_used'), 'one confirmation sends once');
 });
 
 test('altered, foreign and malformed tokens are refused', async () => {

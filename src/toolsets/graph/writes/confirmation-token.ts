@@ -14,7 +14,10 @@ import type { CursorKey, CursorKeySource } from '../../../graph/cursor-keys.ts';
  *
  * A token binds the caller (tenant and object id), the tool, a canonical
  * hash of the arguments (without the token) and an expiry. Other arguments,
- * another caller or tool, an altered or an expired token: refused.
+ * another caller or tool, an altered or an expired token: refused. A token
+ * that confirmed a call is refused on this instance from then on, so a
+ * model calling again cannot send the same thing twice here; with no shared
+ * state, another instance would still accept it until it expires (5 minutes).
  *
  * Format: `w1.<key id>.<base64url JSON>.<base64url HMAC of the rest>`.
  */
@@ -24,7 +27,7 @@ const PURPOSE = 'graph-write-confirmation/v1';
 const MAX_TOKEN_LENGTH = 1024;
 export const CONFIRMATION_TTL_MS = 5 * 60_000;
 
-export type ConfirmationRefusal = 'malformed' | 'unknown_key' | 'tampered' | 'expired' | 'other_caller' | 'other_tool' | 'other_arguments';
+export type ConfirmationRefusal = 'malformed' | 'unknown_key' | 'tampered' | 'expired' | 'other_caller' | 'other_tool' | 'other_arguments' | 'already_used';
 
 const REFUSAL_TEXT: Record<ConfirmationRefusal, string> = {
   malformed: 'is not a confirmation token this server issued',
@@ -34,7 +37,11 @@ const REFUSAL_TEXT: Record<ConfirmationRefusal, string> = {
   other_caller: 'was issued to another user',
   other_tool: 'belongs to another tool',
   other_arguments: 'was issued for other arguments than this call (any change to what is sent needs a new preview)',
+  already_used: 'was already used: one confirmation sends once',
 };
+
+/** Tokens remembered as used, per instance (a bound on memory; older entries expire with their tokens anyway). */
+const MAX_REMEMBERED = 10_000;
 
 export class ConfirmationRefusedError extends Error {
   constructor(readonly reason: ConfirmationRefusal) {
@@ -100,6 +107,15 @@ export function createConfirmationCodec(options: ConfirmationCodecOptions): Conf
     return secret;
   };
   const mac = (key: CursorKey, signed: string) => createHmac('sha256', purposeKey(key)).update(signed).digest();
+  /** signature → expiry (epoch ms) of tokens that confirmed a call. */
+  const used = new Map<string, number>();
+  const remember = (signature: string, expires: number) => {
+    for (const [seen, until] of used) {
+      if (until > now() && used.size < MAX_REMEMBERED) break;
+      used.delete(seen);
+    }
+    used.set(signature, expires);
+  };
 
   return {
     async issue(scope) {
@@ -128,6 +144,8 @@ export function createConfirmationCodec(options: ConfirmationCodecOptions): Conf
       if (payload.c !== callerOf(scope.caller)) throw new ConfirmationRefusedError('other_caller');
       if (payload.t !== scope.tool) throw new ConfirmationRefusedError('other_tool');
       if (payload.h !== argumentsHash(scope.args)) throw new ConfirmationRefusedError('other_arguments');
+      if (used.has(signature)) throw new ConfirmationRefusedError('already_used');
+      remember(signature, payload.e);
     },
   };
 }
