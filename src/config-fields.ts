@@ -52,3 +52,10 @@ export const wholeNumber = (max: number) =>
       }
       return parsed;
     });
+
+/** A Key Vault secret's *name* (never its value), trimmed; undefined when unset or blank. */
+export const secretName = z
+  .string()
+  .optional()
+  .transform((value) => (value?.trim() ? value.trim() : undefined))
+  .refine((value) => value === undefined || /^[0-9A-Za-z-]{1,127}$/.test(value), { error: 'must be a Key Vault secret name (letters, digits, dashes), not a secret value' });

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { booleanSetting, secretName } from '../config-fields.ts';
+import { isLoopbackHostname } from '../core/loopback.ts';
 
 /**
  * The identity-and-access settings, as a zod fragment for `src/config.ts` to
@@ -26,13 +28,6 @@ const MAX_CLOCK_SKEW_SECONDS = 300;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A scope or app role value as Entra allows it (no spaces, no slash: never fully qualified here). */
 const PERMISSION_VALUE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,119}$/;
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-const booleanSetting = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
-    .optional()
-    .transform((value) => (value === undefined ? fallback : ['true', '1', 'yes'].includes(value)));
 
 const optionalText = z
   .string()
@@ -84,7 +79,7 @@ const authorityHost = optionalText.transform((value, ctx) => {
 const publicUrl = optionalText.transform((value, ctx) => {
   if (value === undefined) return undefined;
   const url = URL.canParse(value) ? new URL(value) : undefined;
-  const loopback = url !== undefined && LOOPBACK_HOSTS.has(url.hostname);
+  const loopback = url !== undefined && isLoopbackHostname(url.hostname);
   const path = url?.pathname.replace(/\/+$/, '') ?? '';
   if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) || url.search || url.hash || path === '') {
     ctx.addIssue({
@@ -94,10 +89,6 @@ const publicUrl = optionalText.transform((value, ctx) => {
     return z.NEVER;
   }
   return `${url.origin}${path}`;
-});
-
-const secretName = optionalText.refine((value) => value === undefined || /^[0-9A-Za-z-]{1,127}$/.test(value), {
-  error: 'must be a Key Vault secret name (letters, digits, dashes), not a secret value',
 });
 
 const redirectUriList = optionalText.transform((value, ctx) => {

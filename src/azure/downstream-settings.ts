@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { secretName } from '../config-fields.ts';
 import type { AuthSettings } from '../auth/settings.ts';
 import { DOWNSTREAM_IDENTITY_MODES, type DownstreamIdentityMode } from './downstream-identity.ts';
 import type { OnBehalfOfClientAuth } from './on-behalf-of.ts';
@@ -14,12 +15,6 @@ import type { OnBehalfOfClientAuth } from './on-behalf-of.ts';
  * const settingsSchema = z.object({ ...other, ...downstreamSettingsShape }).superRefine((s, ctx) => { checkDownstreamSettings(s, ctx); });
  * const downstream = downstreamSettingsFrom(parsed.data, authSettingsFrom(parsed.data));
  */
-
-const secretName = z
-  .string()
-  .optional()
-  .transform((value) => (value?.trim() ? value.trim() : undefined))
-  .refine((value) => value === undefined || /^[0-9A-Za-z-]{1,127}$/.test(value), { error: 'must be a Key Vault secret name (letters, digits, dashes), not a secret value' });
 
 const identityMode = z
   .enum(DOWNSTREAM_IDENTITY_MODES, { error: `must be one of ${DOWNSTREAM_IDENTITY_MODES.join(', ')}` })

@@ -1,4 +1,4 @@
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+import { isLoopbackHostname } from './loopback.ts';
 
 /**
  * DNS-rebinding defence: a browser always sends `Origin` on cross-site
@@ -13,7 +13,7 @@ export function isOriginAllowed(origin: string | null, allowed: readonly string[
   if (allowed.includes(normalized)) return true;
   try {
     const url = new URL(normalized);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && LOOPBACK_HOSTS.has(url.hostname);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && isLoopbackHostname(url.hostname);
   } catch {
     return false;
   }

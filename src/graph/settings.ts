@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { secretName } from '../config-fields.ts';
 import { DEFAULT_GRAPH_ENDPOINT, graphEndpoint, type GraphEndpoint } from './endpoint.ts';
 import type { GraphRetryPolicy } from './retry-policy.ts';
 
@@ -10,14 +11,6 @@ import type { GraphRetryPolicy } from './retry-policy.ts';
  * const schema = z.object({ ...other, ...graphSettingsShape }).superRefine((s, ctx) => { checkGraphSettings(s, ctx); });
  * const graph = graphSettingsFrom(parsed.data); // GraphSettings
  */
-
-const SECRET_NAME = /^[0-9A-Za-z-]{1,127}$/;
-
-const secretName = z
-  .string()
-  .optional()
-  .transform((value) => (value?.trim() ? value.trim() : undefined))
-  .refine((value) => value === undefined || SECRET_NAME.test(value), { error: 'must be a Key Vault secret name (letters, digits, dashes), not a secret value' });
 
 /** A whole number setting within [min, max], `fallback` when unset or blank. */
 const integer = (fallback: number, min: number, max: number) =>

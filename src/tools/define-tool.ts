@@ -153,3 +153,8 @@ export function toolError(init: ToolErrorInit): ToolResult {
     },
   };
 }
+
+/** A successful result: the text the model reads and the same data as `structuredContent` (checked against the tool's output schema). */
+export function jsonResult<T extends Record<string, unknown>>(data: T, text: string, audit: ToolResult['audit'] = {}): ToolResult {
+  return { content: [{ type: 'text', text }], structuredContent: data, audit };
+}

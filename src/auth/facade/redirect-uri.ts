@@ -1,3 +1,5 @@
+import { isLoopbackHostname } from '../../core/loopback.ts';
+
 /**
  * Which redirect URIs the facade sends codes to. It must never become an
  * open redirector, so the rule is short and strict:
@@ -14,8 +16,6 @@
  * normalisation is a trick, e.g. `http://127.0.0.1.evil.example/`,
  * `http://127.0.0.1@evil.example/`, `http://127.0.0.1%2f@evil.example/`.
  */
-
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 export type RedirectUriCheck = { ok: true; uri: string; loopback: boolean } | { ok: false; reason: string };
 
@@ -35,7 +35,7 @@ export function checkRedirectUri(raw: string | null | undefined, allowedHttps: r
   if (url.username || url.password) return { ok: false, reason: 'redirect_uri must not carry user info' };
   if (url.hash || raw.includes('#')) return { ok: false, reason: 'redirect_uri must not have a fragment' };
   if (url.protocol === 'http:') {
-    if (!LOOPBACK_HOSTS.has(url.hostname)) return { ok: false, reason: 'an http redirect_uri must be a loopback address (127.0.0.1, [::1] or localhost)' };
+    if (!isLoopbackHostname(url.hostname)) return { ok: false, reason: 'an http redirect_uri must be a loopback address (127.0.0.1, [::1] or localhost)' };
     return { ok: true, uri: raw, loopback: true };
   }
   if (url.protocol === 'https:' && allowedHttps.includes(raw)) return { ok: true, uri: raw, loopback: false };

@@ -1,6 +1,7 @@
 import { graphFailure, type GraphErrorContext } from '../../graph/graph-errors.ts';
 import { toolDefiner, toolError, type ToolContext, type ToolResult } from '../../tools/define-tool.ts';
 import { NoGraphUserError, type GraphServices, type GraphSession } from './services.ts';
+import type { GraphModuleSettings } from './settings.ts';
 
 /** The Graph toolsets: reading, sending (messages, mail, events) and administering teams, granted separately. */
 export type GraphToolsetId = 'graph' | 'graph.send' | 'graph.admin';
@@ -23,6 +24,9 @@ export interface GraphCall {
   /** The tool that lists valid ids, named on a 404. */
   findWith?: string;
 }
+
+/** What one call may return: the caller's limit, never above GRAPH_MAX_ITEMS. */
+export const itemCap = (settings: Pick<GraphModuleSettings, 'maxItems'>, limit: number | undefined) => Math.min(limit ?? settings.maxItems, settings.maxItems);
 
 /** `graph:<template>`: what the audit log records as the call's target. */
 export const graphTarget = (template: string) => `graph:${template}`;
@@ -61,9 +65,8 @@ export function graphErrorResult(error: unknown, ctx: GraphToolContext, call: Gr
   return { ...result, audit: { ...result.audit, downstreamIdentity: failure.downstreamIdentity } };
 }
 
-export function jsonResult<T extends Record<string, unknown>>(data: T, text: string, audit: ToolResult['audit'] = {}): ToolResult {
-  return { content: [{ type: 'text', text }], structuredContent: data, audit };
-}
+/** Tools import it from here, with the rest of their frame. */
+export { jsonResult } from '../../tools/define-tool.ts';
 
 /** One line of CSV, quoted where needed (ids and names may hold commas or quotes). */
 export function csvLine(values: ReadonlyArray<string | number | boolean | undefined | null>): string {

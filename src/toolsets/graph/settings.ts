@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { positiveInt } from '../../config-fields.ts';
 import { checkGraphSettings, graphSettingsFrom, graphSettingsShape, type GraphSettings } from '../../graph/settings.ts';
 import { defineToolsetSettings } from '../define-toolset.ts';
 
@@ -10,20 +11,6 @@ import { defineToolsetSettings } from '../define-toolset.ts';
  * the other backends' identities).
  */
 
-const count = (fallback: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value.trim() === '') return fallback;
-      const parsed = Number(value.trim());
-      if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) {
-        ctx.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${max}` });
-        return z.NEVER;
-      }
-      return parsed;
-    });
-
 export const WRITE_CONFIRMATIONS = ['preview', 'none'] as const;
 export type WriteConfirmation = (typeof WRITE_CONFIRMATIONS)[number];
 export const DEFAULT_SENT_MARKER = 'Sent by an AI assistant on behalf of {user}.';
@@ -31,9 +18,9 @@ export const DEFAULT_SENT_MARKER = 'Sent by an AI assistant on behalf of {user}.
 const shape = {
   ...graphSettingsShape,
   /** Most items one call returns (messages, mail, events, …); a call may ask for fewer. */
-  GRAPH_MAX_ITEMS: count(50, 200),
+  GRAPH_MAX_ITEMS: positiveInt(50, 200),
   /** Characters of one message or mail body in a result; longer ones are cut, and the cut is said. */
-  GRAPH_MAX_BODY_CHARS: count(2000, 20_000),
+  GRAPH_MAX_BODY_CHARS: positiveInt(2000, 20_000),
   /**
    * How a write (post a message, send mail, create a team) is confirmed by clients that cannot be
    * asked (no elicitation): `preview` (default) answers with what would be sent and a short-lived

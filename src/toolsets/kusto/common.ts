@@ -87,7 +87,5 @@ export function requestDescription(tool: string, caller: CallerIdentity, request
   return clientText(`mcp tool=${tool} caller=${who} request=${requestId}${traceId ? ` trace=${traceId}` : ''}`, 500);
 }
 
-/** A small JSON result with the same data as text and structuredContent. */
-export function jsonResult<T extends Record<string, unknown>>(data: T, text: string, audit: ToolResult['audit']): ToolResult {
-  return { content: [{ type: 'text', text }], structuredContent: data, audit };
-}
+/** Tools import it from their module's common file, with the rest of their frame. */
+export { jsonResult } from '../../tools/define-tool.ts';

@@ -5,9 +5,9 @@ import { channelIdSchema, graphResource, teamIdSchema, teamsMessageIdSchema } fr
 import { odataQuery } from '../../../graph/odata.ts';
 import { collectPages } from '../../../graph/paging.ts';
 import { frameUntrusted } from '../../../graph/untrusted.ts';
-import { defineGraphTool, jsonResult, withGraph, type GraphPermissions } from '../common.ts';
+import { defineGraphTool, type GraphPermissions, itemCap, jsonResult, withGraph } from '../common.ts';
 import { renderMessages, replyView, replyViewSchema, type GraphChatMessage } from './channel-message-view.ts';
-import { cursorSchema, itemCap, limitSchema, plural } from './list-arguments.ts';
+import { cursorSchema, limitSchema, plural } from './list-arguments.ts';
 import { appOnlyTeamRefusal } from './team-access.ts';
 
 /** Team.ReadBasic.All and Channel.ReadBasic.All for the app-only membership checks. */

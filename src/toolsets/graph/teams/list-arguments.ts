@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { GraphModuleSettings } from '../settings.ts';
 
 /** Arguments the Teams list tools share: how many items, where to continue, from when. */
 
@@ -25,9 +24,6 @@ export const sinceSchema = z
   .trim()
   .regex(ISO_MOMENT, { error: 'must be a date (2026-03-01) or a date and time with its zone (2026-03-01T08:00:00Z)' })
   .refine((value) => !Number.isNaN(Date.parse(value)), { error: 'is not a real date' });
-
-/** What one call may return: the caller's limit within GRAPH_MAX_ITEMS. */
-export const itemCap = (settings: Pick<GraphModuleSettings, 'maxItems'>, limit: number | undefined) => Math.min(limit ?? settings.maxItems, settings.maxItems);
 
 const count = new Intl.NumberFormat('en-US');
 export const plural = (n: number, one: string, many = `${one}s`) => `${count.format(n)} ${n === 1 ? one : many}`;

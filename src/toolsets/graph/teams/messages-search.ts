@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { endpointUrl } from '../../../graph/endpoint.ts';
 import { requireDelegated } from '../../../graph/graph-errors.ts';
 import { frameUntrusted } from '../../../graph/untrusted.ts';
-import { defineGraphTool, jsonResult, withGraph, type GraphPermissions } from '../common.ts';
-import { cursorSchema, itemCap, limitSchema, plural } from './list-arguments.ts';
+import { defineGraphTool, type GraphPermissions, itemCap, jsonResult, withGraph } from '../common.ts';
+import { cursorSchema, limitSchema, plural } from './list-arguments.ts';
 import { searchSummaryToMarkdown } from './search-summary.ts';
 
 /** Microsoft Search over Teams messages runs only for a signed-in user: no application permission. */

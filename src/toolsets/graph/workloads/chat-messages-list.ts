@@ -4,9 +4,9 @@ import { chatIdSchema, graphResource } from '../../../graph/ids.ts';
 import { odataDateTime, odataQuery } from '../../../graph/odata.ts';
 import { collectPages } from '../../../graph/paging.ts';
 import { frameUntrusted } from '../../../graph/untrusted.ts';
-import { defineGraphTool, jsonResult, withGraph, type GraphCall, type GraphPermissions } from '../common.ts';
+import { defineGraphTool, type GraphCall, type GraphPermissions, itemCap, jsonResult, withGraph } from '../common.ts';
 import { messageMarkdown, renderedMessage, renderMessage, type GraphChatMessage } from './message-render.ts';
-import { CURSOR_SENSITIVE, cursorArgument, cursorScope, itemCap, limitArgument, pagingNote, pagingOutput } from './paging-args.ts';
+import { CURSOR_SENSITIVE, cursorArgument, cursorScope, limitArgument, pagingNote, pagingOutput } from './paging-args.ts';
 
 const TOOL = 'graph_chat_messages_list';
 const PERMISSIONS: GraphPermissions = { delegated: ['Chat.Read'], application: ['Chat.Read.All'] };
@@ -46,7 +46,7 @@ export const graphChatMessagesList = defineGraphTool({
   sensitiveArguments: CURSOR_SENSITIVE,
   handler: (args, ctx) =>
     withGraph(ctx, CALL, async (session) => {
-      const cap = itemCap(ctx, args.limit);
+      const cap = itemCap(ctx.services.settings, args.limit);
       // Always under the caller (/me or /users/<caller>): app-only it stays the caller's chat, and Graph answers 404 for a chat they are not in.
       const resource = graphResource(`/${session.me}/chats/{chatId}/messages`, { chatId: args.chatId });
       // Graph honours a $filter on lastModifiedDateTime only with $orderby on the same property (otherwise it is silently ignored).

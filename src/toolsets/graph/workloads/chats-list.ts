@@ -5,10 +5,10 @@ import { requireDelegated } from '../../../graph/graph-errors.ts';
 import { odataQuery } from '../../../graph/odata.ts';
 import { collectPages, type Collected } from '../../../graph/paging.ts';
 import { frameUntrusted } from '../../../graph/untrusted.ts';
-import { csvLine, defineGraphTool, jsonResult, withGraph, type GraphCall, type GraphPermissions, type GraphToolContext } from '../common.ts';
+import { csvLine, defineGraphTool, type GraphCall, type GraphPermissions, type GraphToolContext, itemCap, jsonResult, withGraph } from '../common.ts';
 import type { GraphSession } from '../services.ts';
 import { chatReadState, type ChatReadFacts, type ReadState } from './chat-read-state.ts';
-import { CURSOR_SENSITIVE, cursorArgument, cursorScope, itemCap, limitArgument, pagingNote, pagingOutput } from './paging-args.ts';
+import { CURSOR_SENSITIVE, cursorArgument, cursorScope, limitArgument, pagingNote, pagingOutput } from './paging-args.ts';
 
 const TOOL = 'graph_chats_list';
 const PERMISSIONS: GraphPermissions = { delegated: ['Chat.Read'], application: ['Chat.Read.All'] };
@@ -131,7 +131,7 @@ export const graphChatsList = defineGraphTool({
   handler: (args, ctx) =>
     withGraph(ctx, CALL, async (session) => {
       if (args.unreadOnly) requireDelegated(session.identity, 'The read state of chats (unreadOnly)');
-      const cap = itemCap(ctx, args.limit);
+      const cap = itemCap(ctx.services.settings, args.limit);
       // members for the names of chats without a topic; lastMessagePreview for the preview and the read state.
       const firstPage = `/${session.me}/chats${odataQuery({ $expand: 'members,lastMessagePreview', $top: args.unreadOnly ? PAGE_SIZE : Math.min(cap, PAGE_SIZE) })}`;
       let scan: Scan;

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { odataQuery } from '../../../graph/odata.ts';
 import { collectPages } from '../../../graph/paging.ts';
 import { frameUntrusted } from '../../../graph/untrusted.ts';
-import { csvLine, defineGraphTool, jsonResult, withGraph, type GraphCall, type GraphPermissions } from '../common.ts';
-import { CURSOR_SENSITIVE, cursorArgument, cursorScope, itemCap, limitArgument, pagingNote, pagingOutput } from './paging-args.ts';
+import { csvLine, defineGraphTool, type GraphCall, type GraphPermissions, itemCap, jsonResult, withGraph } from '../common.ts';
+import { CURSOR_SENSITIVE, cursorArgument, cursorScope, limitArgument, pagingNote, pagingOutput } from './paging-args.ts';
 
 const TOOL = 'graph_events_list';
 const PERMISSIONS: GraphPermissions = { delegated: ['Calendars.ReadBasic'], application: ['Calendars.ReadBasic'] };
@@ -76,7 +76,7 @@ export const graphEventsList = defineGraphTool({
   sensitiveArguments: CURSOR_SENSITIVE,
   handler: (args, ctx) =>
     withGraph(ctx, CALL, async (session) => {
-      const cap = itemCap(ctx, args.limit);
+      const cap = itemCap(ctx.services.settings, args.limit);
       const start = new Date(args.start).toISOString();
       const end = new Date(args.end).toISOString();
       const resource = `/${session.me}/calendarView`;

@@ -3,9 +3,9 @@ import { graphResource, mailFolderSchema } from '../../../graph/ids.ts';
 import { odataDateTime, odataQuery } from '../../../graph/odata.ts';
 import { collectPages } from '../../../graph/paging.ts';
 import { frameUntrusted } from '../../../graph/untrusted.ts';
-import { csvLine, defineGraphTool, jsonResult, withGraph, type GraphCall, type GraphPermissions } from '../common.ts';
+import { csvLine, defineGraphTool, type GraphCall, type GraphPermissions, itemCap, jsonResult, withGraph } from '../common.ts';
 import { MAIL_CSV_HEADER, MAIL_LIST_SELECT, mailCsvValues, mailSummary, summarizeMail, type GraphMailSummary } from './mail-render.ts';
-import { CURSOR_SENSITIVE, cursorArgument, cursorScope, itemCap, limitArgument, pagingNote, pagingOutput } from './paging-args.ts';
+import { CURSOR_SENSITIVE, cursorArgument, cursorScope, limitArgument, pagingNote, pagingOutput } from './paging-args.ts';
 
 const TOOL = 'graph_mail_list';
 const PERMISSIONS: GraphPermissions = { delegated: ['Mail.Read'], application: ['Mail.Read'] };
@@ -55,7 +55,7 @@ export const graphMailList = defineGraphTool({
   sensitiveArguments: CURSOR_SENSITIVE,
   handler: (args, ctx) =>
     withGraph(ctx, CALL, async (session) => {
-      const cap = itemCap(ctx, args.limit);
+      const cap = itemCap(ctx.services.settings, args.limit);
       const folder = args.folder ?? 'inbox';
       // Built from session.me only: app-only this is /users/<the caller>, never a mailbox an argument names.
       const resource = graphResource(`/${session.me}/mailFolders/{folder}/messages`, { folder });

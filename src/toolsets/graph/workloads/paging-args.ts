@@ -5,7 +5,7 @@ import { graphErrorResult, type GraphCall, type GraphToolContext } from '../comm
 
 /**
  * What the paged read tools of this folder share: the `limit` and `cursor`
- * arguments, the `nextCursor`/`partial` output fields, the item cap and the
+ * arguments, the `nextCursor`/`partial` output fields and the
  * sentence that says a result is not the whole list.
  */
 
@@ -28,11 +28,6 @@ export const pagingOutput = {
   /** Something was left out: more items exist, or a page could not be read. */
   partial: z.boolean(),
 };
-
-/** The item cap of one call: the caller's limit, never above GRAPH_MAX_ITEMS. */
-export function itemCap(ctx: GraphToolContext, limit: number | undefined): number {
-  return Math.min(limit ?? ctx.services.settings.maxItems, ctx.services.settings.maxItems);
-}
 
 /** What the cursor of one of the caller's collections is bound to. */
 export function cursorScope(ctx: GraphToolContext, tool: string, resource: string): CursorScope {
