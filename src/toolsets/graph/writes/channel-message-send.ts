@@ -3,7 +3,7 @@ import { channelIdSchema, graphResource, teamIdSchema, teamsMessageIdSchema } fr
 import { defineGraphTool, jsonResult, type GraphPermissions } from '../common.ts';
 import { outgoingBody, sentMarker, TEAMS_MESSAGE_MAX_BYTES } from './outgoing-body.ts';
 import { runWrite } from './write-frame.ts';
-import { confirmationTokenInput, formatInput, writeOutput } from './write-schemas.ts';
+import { confirmationTokenInput, formatInput, messageContentInput, writeOutput } from './write-schemas.ts';
 
 // Delegated only: Graph lets applications post only into teams in migration mode (Teamwork.Migrate.All).
 const PERMISSIONS: GraphPermissions = { delegated: ['ChannelMessage.Send'], application: [] };
@@ -12,7 +12,7 @@ const input = z
   .object({
     teamId: teamIdSchema,
     channelId: channelIdSchema,
-    content: z.string().min(1).max(20_000).describe('The message, as Markdown (default) or text. A line saying it was sent by an assistant on your behalf is added.'),
+    content: messageContentInput,
     format: formatInput,
     replyToMessageId: teamsMessageIdSchema.optional().describe('Reply in the thread of this root message (its id from a channel message list) instead of starting a new thread.'),
     confirmationToken: confirmationTokenInput,

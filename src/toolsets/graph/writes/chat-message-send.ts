@@ -3,7 +3,7 @@ import { chatIdSchema, graphResource } from '../../../graph/ids.ts';
 import { defineGraphTool, jsonResult, type GraphPermissions } from '../common.ts';
 import { outgoingBody, sentMarker, TEAMS_MESSAGE_MAX_BYTES } from './outgoing-body.ts';
 import { runWrite } from './write-frame.ts';
-import { confirmationTokenInput, formatInput, writeOutput } from './write-schemas.ts';
+import { confirmationTokenInput, formatInput, messageContentInput, writeOutput } from './write-schemas.ts';
 
 // Delegated only: as for channels, Graph lets applications post chat messages only for migration.
 const PERMISSIONS: GraphPermissions = { delegated: ['ChatMessage.Send'], application: [] };
@@ -12,7 +12,7 @@ const TEMPLATE = '/chats/{chatId}/messages';
 const input = z
   .object({
     chatId: chatIdSchema,
-    content: z.string().min(1).max(20_000).describe('The message, as Markdown (default) or text. A line saying it was sent by an assistant on your behalf is added.'),
+    content: messageContentInput,
     format: formatInput,
     confirmationToken: confirmationTokenInput,
   })

@@ -2,6 +2,13 @@ import { z } from 'zod';
 
 /** The input fields every write tool shares, and the output every write tool's result may take (sent, or only previewed). */
 
+/** The text of a Teams message (channel or chat). */
+export const messageContentInput = z
+  .string()
+  .min(1)
+  .max(20_000)
+  .describe('The message, as Markdown (default) or text. A line saying it was sent by an assistant on your behalf is added.');
+
 export const formatInput = z
   .enum(['markdown', 'text'])
   .default('markdown')
