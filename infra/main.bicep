@@ -140,7 +140,7 @@ param graphCursorKeyValue string = '${newGuid()}${newGuid()}'
 @description('MCP_READ_ONLY: expose only tools annotated read-only.')
 param readOnly bool = true
 
-@description('MCP_TOOLSETS: toolsets to enable (server, kusto); empty for each toolset\'s default.')
+@description('MCP_TOOLSETS: toolsets to enable (server, kusto, graph, graph.send, graph.admin); empty for each toolset\'s default.')
 param toolsets array = []
 
 @description('MCP_TOOLSET_GRANTS (entra and easyAuth modes; the app refuses to start with it in others): who may use which toolset, <toolset>=role:<app role>|scope:<scope>|group:<group object id>;… (SECURITY.md). Empty for the defaults: the app role toolset.<id> grants the read-only tools of <id>, and any signed-in caller gets the read-only tools of every toolset; tools that can make changes need a rule.')
